@@ -1,0 +1,3 @@
+from schedcli.cli import main
+
+main()

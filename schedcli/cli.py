@@ -1,0 +1,108 @@
+"""The root command: global options, a lazy table of subcommands, and the error boundary.
+
+Subcommand modules are imported only when their command runs, so `schedcli --help` stays instant
+(no Celery, kombu or Rich import on that path).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from schedcli import __version__
+from schedcli.exceptions import ScheduleError
+
+# command name -> (module under schedcli.commands, one-line summary shown by --help)
+COMMANDS = {
+    "worker": ("worker", "Start a worker or see which workers answer."),
+    "config": ("config", "Print the resolved settings and where each came from."),
+}
+
+
+class SchedcliError(click.ClickException):
+    """An expected failure: one line on stderr, no traceback, its own exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Application:
+    """What every command receives as `ctx.obj`: the flags given and, on demand, the settings."""
+
+    def __init__(self, flags: dict[str, str | None]):
+        self.flags = flags
+        self._settings = None
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            from schedcli.settings import resolve_settings
+
+            self._settings = resolve_settings(self.flags)
+        return self._settings
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module_name, _ = COMMANDS[name]
+        module = importlib.import_module(f"schedcli.commands.{module_name}")
+        return getattr(module, "command")
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, summary) for name, (_, summary) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ScheduleError as exc:
+            raise SchedcliError(str(exc), exc.exit_code) from None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="schedcli")
+@click.option("--broker", metavar="URL", help="RabbitMQ URL.  [env SCHEDCLI_BROKER_URL]")
+@click.option("--database", metavar="URL",
+              help="Job store, an SQLAlchemy URL.  [env SCHEDCLI_DATABASE_URL]")
+@click.option("--app", "app_path", metavar="MODULE[:ATTR]",
+              help="Celery app to drive, like `celery -A`.  [env SCHEDCLI_APP]")
+@click.option("--tz", metavar="ZONE", help="Zone for reading and showing times.  [env SCHEDCLI_TZ]")
+@click.pass_context
+def cli(ctx: click.Context, broker, database, app_path, tz):
+    """at for Celery: schedule background jobs on RabbitMQ.
+
+    \b
+    Example:
+        schedcli worker start &
+        schedcli report run
+        schedcli publish 42 --at "tomorrow 12:00"
+        schedcli status 3f2c9a1e
+    """
+    ctx.obj = Application({"broker_url": broker, "database_url": database, "app": app_path, "timezone": tz})
+
+
+def main() -> None:
+    """Console entry point: expected errors are one line; anything else a traceback only when debugging."""
+    try:
+        cli.main(prog_name="schedcli", standalone_mode=True)
+    except Exception as exc:  # an unexpected failure escaped a command
+        if os.environ.get("SCHEDCLI_DEBUG") == "1":
+            from rich.console import Console
+
+            Console(stderr=True).print_exception()
+        else:
+            click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (set SCHEDCLI_DEBUG=1 for the traceback)",
+                       err=True)
+        sys.exit(70)  # EX_SOFTWARE

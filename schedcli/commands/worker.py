@@ -1,0 +1,82 @@
+"""`schedcli worker start` and `schedcli worker status`."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group("worker")
+def command():
+    """Start a worker or see which workers answer.
+
+    \b
+    Example:
+        schedcli worker start --concurrency 4
+        schedcli worker status --json
+    """
+
+
+@command.command("start")
+@click.option("-c", "--concurrency", type=click.IntRange(min=1), help="Processes running jobs (default: CPU count).")
+@click.option("-Q", "--queues", help="Comma-separated queues to consume (default: the app's own).")
+@click.option("-l", "--loglevel", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error", "critical"], case_sensitive=False))
+@click.option("-n", "--hostname", default="schedcli@%h", show_default=True, help="Node name, as `celery worker -n`.")
+@click.option("--pool", default="prefork", show_default=True,
+              type=click.Choice(["prefork", "solo", "threads"]), help="Execution pool.")
+@click.pass_obj
+def start(application, concurrency, queues, loglevel, hostname, pool):
+    """Run a Celery worker for the configured app in the foreground.
+
+    Waits for RabbitMQ when it is down. Ctrl-C or SIGTERM stops it cleanly: running jobs
+    finish, and jobs it holds go back to RabbitMQ.
+
+    \b
+    Example:
+        schedcli worker start --concurrency 2 --loglevel info
+        schedcli --app myproj.celery:app worker start
+    """
+    from schedcli.celery_app import load_celery_app
+    from schedcli.worker_hooks import install_worker_hooks
+
+    settings = application.settings
+    celery_app = load_celery_app(settings)
+    install_worker_hooks(celery_app, settings)
+    argv = ["worker", "--loglevel", loglevel, "--hostname", hostname, "--pool", pool]
+    if concurrency:
+        argv += ["--concurrency", str(concurrency)]
+    if queues:
+        argv += ["--queues", queues]
+    celery_app.worker_main(argv)
+
+
+@command.command("status")
+@click.option("--timeout", default=1.5, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds to wait for workers to answer.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per worker.")
+@click.pass_obj
+def status(application, timeout, as_json):
+    """Show which workers answer, their concurrency and how many jobs each runs.
+
+    Exits 1 when no worker answers.
+
+    \b
+    Example:
+        schedcli worker status
+        schedcli worker status --json
+    """
+    from schedcli.celery_app import load_celery_app
+    from schedcli.workers import answering_workers
+
+    celery_app = load_celery_app(application.settings)
+    workers = answering_workers(celery_app, timeout=timeout)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(workers))
+    else:
+        from schedcli.render import render_workers
+
+        render_workers(workers)
+    if not workers:
+        raise SystemExit(1)

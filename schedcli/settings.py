@@ -1,0 +1,194 @@
+"""Resolve schedcli's settings: command-line flag > environment variable > config file > default.
+
+Every value remembers where it came from so `schedcli config` can say so. Pure: no Click, no Celery.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from schedcli.exceptions import ConfigError
+
+DEFAULT_BROKER_URL = "amqp://guest:guest@localhost:5672//"
+DEFAULT_APP = "schedcli.app"
+QUEUE_NAME = "schedcli"
+
+
+def data_dir(environ: dict[str, str] | None = None) -> Path:
+    """The user's data folder for schedcli (`$XDG_DATA_HOME/schedcli`, else `~/.local/share/schedcli`)."""
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return Path(base) / "schedcli"
+
+
+def config_dir(environ: dict[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_CONFIG_HOME") or os.path.join(Path.home(), ".config")
+    return Path(base) / "schedcli"
+
+
+def system_timezone_name() -> str:
+    """The IANA name of the machine's zone (from TZ or /etc/localtime), `UTC` when unknown."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz and "/" in tz or tz == "UTC":
+        return tz
+    try:
+        target = os.path.realpath("/etc/localtime")
+        marker = "zoneinfo/"
+        if marker in target:
+            return target.split(marker, 1)[1]
+    except OSError:
+        pass
+    try:
+        return Path("/etc/timezone").read_text().strip() or "UTC"
+    except OSError:
+        return "UTC"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its config-file key, environment variable, command-line flag and default."""
+
+    name: str
+    env: str
+    flag: str | None
+    help: str
+    secret_url: bool = False
+
+
+SETTINGS = (
+    Setting("broker_url", "SCHEDCLI_BROKER_URL", "--broker", "RabbitMQ URL (amqp:// or amqps://)", True),
+    Setting("database_url", "SCHEDCLI_DATABASE_URL", "--database",
+            "job store: an SQLAlchemy URL (sqlite:///path or postgresql://...)", True),
+    Setting("app", "SCHEDCLI_APP", "--app", "Celery app to drive, as module or module:attribute"),
+    Setting("timezone", "SCHEDCLI_TZ", "--tz", "zone in which times are read and shown"),
+    Setting("reports_dir", "SCHEDCLI_REPORTS_DIR", None, "folder the report job writes into"),
+    Setting("broker_ca_file", "SCHEDCLI_BROKER_CA_FILE", None, "CA bundle for amqps:// brokers"),
+    Setting("broker_cert_file", "SCHEDCLI_BROKER_CERT_FILE", None, "client certificate for amqps://"),
+    Setting("broker_key_file", "SCHEDCLI_BROKER_KEY_FILE", None, "client key for amqps://"),
+)
+SETTING_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings and, for each, where its value came from."""
+
+    broker_url: str
+    database_url: str
+    app: str
+    timezone: str
+    reports_dir: str
+    broker_ca_file: str | None = None
+    broker_cert_file: str | None = None
+    broker_key_file: str | None = None
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+    config_file: str | None = None
+
+    @property
+    def uses_bundled_app(self) -> bool:
+        return self.app == DEFAULT_APP
+
+    def masked(self) -> dict[str, str | None]:
+        """The values as they may be shown: passwords in URLs replaced by `***`."""
+        shown = {}
+        for setting in SETTINGS:
+            value = getattr(self, setting.name)
+            shown[setting.name] = mask_url(value) if setting.secret_url and value else value
+        return shown
+
+
+def mask_url(url: str) -> str:
+    """`amqp://user:secret@host//` -> `amqp://user:***@host//`; other URLs unchanged."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    userinfo, _, hostinfo = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostinfo}"))
+
+
+def find_config_file(environ: dict[str, str], cwd: Path) -> Path | None:
+    """`./schedcli.toml`, else `$XDG_CONFIG_HOME/schedcli/config.toml`; None when neither exists."""
+    explicit = environ.get("SCHEDCLI_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"SCHEDCLI_CONFIG names {explicit!r}, which is not a file")
+        return path
+    for candidate in (cwd / "schedcli.toml", config_dir(environ) / "config.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_config_file(path: Path) -> dict[str, str]:
+    """The settings in a TOML file; unknown keys and non-TOML text are a `ConfigError`."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    table = data.get("schedcli", data)
+    unknown = sorted(set(table) - set(SETTING_BY_NAME) - ({"schedcli"} if "schedcli" in data else set()))
+    if unknown:
+        known = ", ".join(SETTING_BY_NAME)
+        raise ConfigError(f"config file {path} names unknown setting(s) {', '.join(unknown)}; known: {known}")
+    for key, value in table.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"config file {path}: {key} must be a string, got {type(value).__name__}")
+    return dict(table)
+
+
+def default_values(environ: dict[str, str]) -> dict[str, str | None]:
+    return {
+        "broker_url": DEFAULT_BROKER_URL,
+        "database_url": f"sqlite:///{data_dir(environ) / 'schedcli.db'}",
+        "app": DEFAULT_APP,
+        "timezone": system_timezone_name(),
+        "reports_dir": str(data_dir(environ) / "reports"),
+        "broker_ca_file": None,
+        "broker_cert_file": None,
+        "broker_key_file": None,
+    }
+
+
+def resolve_settings(
+    flags: dict[str, str | None] | None = None,
+    environ: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Settings from flags (by setting name), the environment, the config file and the defaults."""
+    flags = flags or {}
+    environ = dict(os.environ) if environ is None else environ
+    config_path = find_config_file(environ, cwd or Path.cwd())
+    from_file = read_config_file(config_path) if config_path else {}
+    defaults = default_values(environ)
+    values: dict[str, str | None] = {}
+    sources: dict[str, str] = {}
+    for setting in SETTINGS:
+        if flags.get(setting.name) is not None:
+            values[setting.name], sources[setting.name] = flags[setting.name], f"flag {setting.flag}"
+        elif environ.get(setting.env):
+            values[setting.name], sources[setting.name] = environ[setting.env], f"env {setting.env}"
+        elif setting.name in from_file:
+            values[setting.name], sources[setting.name] = from_file[setting.name], f"file {config_path}"
+        else:
+            values[setting.name], sources[setting.name] = defaults[setting.name], "default"
+    known = {f.name for f in fields(Settings)}
+    return Settings(
+        **{k: v for k, v in values.items() if k in known},
+        sources=sources,
+        config_file=str(config_path) if config_path else None,
+    )

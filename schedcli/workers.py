@@ -1,0 +1,42 @@
+"""Ask the broker which workers answer (Celery's remote control)."""
+
+from __future__ import annotations
+
+from schedcli.exceptions import BrokerUnavailable
+from schedcli.settings import mask_url
+
+
+def ensure_broker_reachable(celery_app, timeout: float = 4.0) -> None:
+    """Raise `BrokerUnavailable` within `timeout` seconds instead of Celery's endless retry."""
+    connection = celery_app.connection_for_read()
+    try:
+        connection.ensure_connection(max_retries=1, timeout=timeout)
+    except Exception as exc:  # kombu wraps socket, auth and protocol failures differently
+        raise BrokerUnavailable(broker_unavailable_message(celery_app.conf.broker_url, exc)) from None
+    finally:
+        connection.release()
+
+
+def broker_unavailable_message(url: str, exc: BaseException) -> str:
+    return (
+        f"RabbitMQ at {mask_url(url)} is not available ({exc}); start it with "
+        "`rabbitmq-server -detached` or `docker run -d -p 5672:5672 rabbitmq:3`"
+    )
+
+
+def answering_workers(celery_app, timeout: float) -> list[dict]:
+    """One dict per answering worker: hostname, concurrency, active (jobs running now)."""
+    ensure_broker_reachable(celery_app)
+    inspector = celery_app.control.inspect(timeout=timeout)
+    stats = inspector.stats() or {}
+    active = inspector.active() or {}
+    workers = []
+    for hostname in sorted(stats):
+        pool = stats[hostname].get("pool") or {}
+        concurrency = pool.get("max-concurrency")
+        workers.append({
+            "hostname": hostname,
+            "concurrency": concurrency,
+            "active": len(active.get(hostname) or []),
+        })
+    return workers

@@ -1,0 +1,66 @@
+"""`schedcli worker start` / `worker status` against the real RabbitMQ, with real worker processes."""
+
+import json
+import time
+
+import pytest
+
+from conftest import run_schedcli
+
+pytestmark = pytest.mark.broker
+
+
+def test_bundled_worker_runs_a_job_sent_to_it(start_worker):
+    worker = start_worker()
+    from schedcli.app import create_app
+    from schedcli.settings import resolve_settings
+
+    celery_app = create_app(resolve_settings())
+    result = celery_app.send_task("schedcli.tasks.echo", args=[1, "two"])
+    worker.wait_for_log(f"Task schedcli.tasks.echo[{result.id}] succeeded")
+    assert "[1, 'two']" in worker.log or "'args': [1, 'two']" in worker.log
+
+
+def test_user_app_given_with_app_is_driven_by_worker_start(start_worker, tmp_path):
+    worker = start_worker(app_args=("--app", "userproj:app"))
+    import userproj
+
+    marker = tmp_path / "ran.txt"
+    userproj.app.conf.broker_url = __import__("os").environ["SCHEDCLI_BROKER_URL"]
+    userproj.touch.delay(str(marker), "hello")
+    worker.wait_for_log("userproj.touch")
+    worker.wait_for_log("succeeded")
+    assert marker.read_text() == "hello"
+
+
+def test_worker_status_lists_answering_workers(start_worker):
+    worker = start_worker("--concurrency", "3")
+    result = run_schedcli("worker", "status", "--json", "--timeout", "3")
+    assert result.returncode == 0, result.stderr
+    workers = json.loads(result.stdout)
+    assert len(workers) == 1
+    assert workers[0]["concurrency"] == 3
+    assert workers[0]["active"] == 0
+    assert workers[0]["hostname"].startswith("w0-")
+    assert worker.stop() == 0
+
+
+def test_worker_status_with_no_worker_prints_empty_array_and_exits_1(broker_url):
+    result = run_schedcli("worker", "status", "--json", "--timeout", "0.5")
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == []
+
+
+def test_broker_down_is_one_line_exit_69_within_5_seconds(database_url):
+    from conftest import free_port
+
+    url = f"amqp://guest:topsecret@127.0.0.1:{free_port()}//"
+    started = time.monotonic()
+    result = run_schedcli("--broker", url, "worker", "status")
+    elapsed = time.monotonic() - started
+    assert result.returncode == 69
+    assert elapsed < 5
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "127.0.0.1" in lines[0] and "rabbitmq-server -detached" in lines[0]
+    assert "topsecret" not in result.stderr and "Traceback" not in result.stderr
