@@ -17,7 +17,17 @@ from schedcli.exceptions import ScheduleError
 
 # command name -> (module under schedcli.commands, one-line summary shown by --help)
 COMMANDS = {
+    "when": ("when", "Show what a time expression means (countdown or eta)."),
+    "call": ("call", "Send any task of the configured Celery app, now or later."),
+    "publish": ("publish", "Publish an article now or at a given time."),
+    "article": ("article", "Add and list articles."),
+    "report": ("report", "Generate the jobs report (CSV and HTML)."),
+    "status": ("status", "Show one job: state, progress, result or error."),
+    "list": ("list_jobs", "List jobs; --scheduled is `atq`."),
+    "cancel": ("cancel", "Cancel scheduled or queued jobs so they never run."),
+    "reschedule": ("reschedule", "Move a scheduled job to another time."),
     "worker": ("worker", "Start a worker or see which workers answer."),
+    "doctor": ("doctor", "Check RabbitMQ, the delay topology, the database and workers."),
     "config": ("config", "Print the resolved settings and where each came from."),
 }
 
@@ -64,11 +74,25 @@ class LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except ScheduleError as exc:
             raise SchedcliError(str(exc), exc.exit_code) from None
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+
+def _one_line(exc: click.UsageError) -> click.UsageError:
+    """Bad usage is one line ("Error: ..."), like every other error; `--help` shows the usage."""
+    exc.ctx = None
+    return exc
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

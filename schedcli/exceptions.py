@@ -42,3 +42,9 @@ class ConfigError(ScheduleError):
     """A config file that is not TOML, or names settings schedcli does not have."""
 
     exit_code = 78  # EX_CONFIG
+
+
+class ReportsFolderError(ScheduleError):
+    """The reports folder cannot be created or written."""
+
+    exit_code = 73  # EX_CANTCREAT

@@ -1,7 +1,222 @@
-"""What `schedcli worker start` adds to a worker: job-state reporting into the job store."""
+"""What `schedcli worker start` adds to a worker: each job's life reported into the job store, and the cancel gate.
+
+The reports come from Celery's signals (prerun, success, failure, retry, revoked), written through
+one store per process and thread, opened on first use: prefork pool processes are forked from the
+main process and must not share its database connection.
+
+The cancel gate is a `Request` class installed on every task of the app (a user's app too): just
+before a job goes to the pool, the worker marks it STARTED in the store with one conditional UPDATE,
+which does not take when the job was cancelled (or has already ended). Such a job is acknowledged
+and not run, whether the worker held its message since before the cancel (an ETA) or RabbitMQ
+delivered it again after a restart. Checking and claiming in one statement leaves no moment in
+which a cancel could slip between the check and the start.
+
+Tasks report progress with `report_progress(self, current, total, step)`.
+"""
 
 from __future__ import annotations
 
+import functools
+import os
+import threading
+import time
+from datetime import datetime
+
+from celery import signals
+from celery.exceptions import TaskRevokedError
+from celery.utils.imports import symbol_by_name
+from celery.utils.log import get_logger
+
+from schedcli.exceptions import DatabaseError
+from schedcli.store import FINAL_STATES, JobStore
+
+logger = get_logger(__name__)
+
+_database_url: str | None = None
+_app_name: str | None = None
+# (pid, thread) -> store. Entries inherited from the parent across a fork are left alone, never closed:
+# closing a connection the parent still uses could disturb its locks.
+_stores: dict[tuple[int, int], JobStore] = {}
+
 
 def install_worker_hooks(celery_app, settings) -> None:
-    """Connect the signal handlers that report each job's life into the store."""
+    """Report every job's life into the store of `settings`, and gate every task of `celery_app` on cancellation.
+
+    Opens the store once now, so a worker whose store is unusable stops at once with a clear error.
+    """
+    global _database_url, _app_name
+    JobStore.open(settings.database_url).close()
+    _database_url, _app_name = settings.database_url, settings.app
+
+    def gate_tasks(sender=None, **_):
+        # Celery builds each task's Request class when the consumer starts: after this signal.
+        for name, task in celery_app.tasks.items():
+            if not name.startswith("celery."):  # Celery's own housekeeping tasks are not jobs
+                task.Request = gated_request_class(symbol_by_name(task.Request))
+
+    signals.worker_init.connect(gate_tasks, weak=False, dispatch_uid="schedcli.gate_tasks")
+    signals.task_prerun.connect(_on_prerun, weak=False, dispatch_uid="schedcli.prerun")
+    signals.task_success.connect(_on_success, weak=False, dispatch_uid="schedcli.success")
+    signals.task_failure.connect(_on_failure, weak=False, dispatch_uid="schedcli.failure")
+    signals.task_retry.connect(_on_retry, weak=False, dispatch_uid="schedcli.retry")
+    signals.task_revoked.connect(_on_revoked, weak=False, dispatch_uid="schedcli.revoked")
+
+
+def report_progress(task, current: int | float, total: int | float | None, step: str | None = None) -> None:
+    """From inside a running task (`self`, with `bind=True`): how far it got, shown as PROGRESS.
+
+    Also stored through the app's result backend, when it has one, as Celery's custom PROGRESS state.
+    """
+    if task.request.id is None:  # called directly, not as a job
+        return
+    task.update_state(state="PROGRESS", meta={"current": current, "total": total, "step": step})
+    _report("progress", task.request.id, lambda store: store.mark_progress(task.request.id, current, total, step))
+
+
+def _store() -> JobStore | None:
+    """This process's (and thread's) store; None when the hooks are not installed in this process."""
+    if _database_url is None:
+        return None
+    key = (os.getpid(), threading.get_ident())
+    store = _stores.get(key)
+    if store is None:
+        store = _stores[key] = JobStore.open(_database_url)
+    return store
+
+
+def _forget_store() -> None:
+    # After a failure the connection may be dead (a restarted PostgreSQL): open a new one next time.
+    store = _stores.pop((os.getpid(), threading.get_ident()), None)
+    if store is not None:
+        store.close()
+
+
+def _report(what: str, job_id: str, write) -> None:
+    """Write one report; a store that fails is logged, never allowed to fail the job itself."""
+    try:
+        store = _store()
+        if store is not None:
+            write(store)
+    except DatabaseError as exc:
+        _forget_store()
+        logger.error("Could not record the %s of job %s in the job store: %s", what, job_id, exc)
+
+
+def error_type_name(exc: BaseException) -> str:
+    """`ValueError` for built-in exceptions, `module.Name` for the rest."""
+    cls = type(exc)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+# -- the cancel gate ---------------------------------------------------------------------------
+
+def claim(request) -> str | None:
+    """Mark the job of `request` STARTED unless it ended; its state afterwards (None: no store, or it failed).
+
+    A job the store never saw (sent by plain Celery) is recorded first.
+    """
+    store = _store()
+    if store is None:
+        return None
+    now = time.time()
+    state = store.mark_started(request.id, request.hostname, now)
+    if state is None:
+        eta = request.eta.timestamp() if isinstance(request.eta, datetime) else None
+        queue = (request.delivery_info or {}).get("routing_key") or ""
+        store.ensure_job(request.id, request.name, request.args, request.kwargs, queue, _app_name, eta, now)
+        state = store.mark_started(request.id, request.hostname, now)
+    return state
+
+
+def _gated(execute_using_pool):
+    @functools.wraps(execute_using_pool)
+    def gated_execute_using_pool(self, pool, **kwargs):
+        if not self.revoked():  # Celery's own revoke and expiry come first
+            try:
+                state = claim(self)
+            except DatabaseError as exc:
+                _forget_store()
+                state = None
+                logger.warning("Job store unavailable, running %s[%s] without checking for a cancel: %s",
+                               self.name, self.id, exc)
+            if state in FINAL_STATES:
+                reason = "it was cancelled" if state == "CANCELLED" else f"it has already ended ({state})"
+                logger.warning("Skipping job %s[%s]: %s in the job store", self.name, self.id, reason)
+                # What Celery does for a revoked job: acknowledge, announce (task_revoked), never run.
+                self._announce_revoked(f"{state.lower()} in the job store", False, None, False)
+                raise TaskRevokedError(self.id)
+        return execute_using_pool(self, pool, **kwargs)
+
+    gated_execute_using_pool.schedcli_gated = True
+    return gated_execute_using_pool
+
+
+class CancelGate:
+    """Mixin for a task's Request class: the gate runs before the job goes to the pool.
+
+    Celery's worker does not use the Request class as given: `create_request_cls` (celery/worker/
+    request.py) subclasses it with its own, faster `execute_using_pool`, which would shadow an
+    override. So every subclass, Celery's included, gets its `execute_using_pool` wrapped here.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not getattr(cls.execute_using_pool, "schedcli_gated", False):
+            cls.execute_using_pool = _gated(cls.execute_using_pool)
+
+
+@functools.lru_cache(maxsize=None)
+def gated_request_class(base: type) -> type:
+    """`base` (a task's Request class, Celery's or the user's own) with the cancel gate."""
+    if issubclass(base, CancelGate):
+        return base
+    return type(f"Gated{base.__name__}", (CancelGate, base), {})
+
+
+# -- signal handlers ---------------------------------------------------------------------------
+
+def _on_prerun(sender=None, task_id=None, task=None, **_):
+    # The gate marked it STARTED when it went to the pool; this is when it really starts.
+    hostname = getattr(task.request, "hostname", None)
+    _report("start", task_id, lambda store: store.mark_started(task_id, hostname, time.time()))
+
+
+def _on_success(sender=None, result=None, **_):
+    job_id = sender.request.id
+    _report("success", job_id, lambda store: store.mark_succeeded(job_id, result, time.time()))
+
+
+def _on_failure(sender=None, task_id=None, exception=None, einfo=None, **_):
+    traceback = einfo.traceback if einfo is not None else None
+    _report("failure", task_id, lambda store: store.mark_failed(
+        task_id, error_type_name(exception), str(exception), traceback, time.time()))
+
+
+def _on_retry(sender=None, request=None, reason=None, einfo=None, **_):
+    job_id = request.id
+    now = time.time()
+    when = getattr(reason, "when", None)
+    if isinstance(when, datetime):
+        next_retry_at = when.timestamp()
+    elif isinstance(when, (int, float)):
+        next_retry_at = now + when
+    else:
+        next_retry_at = None
+    cause = getattr(reason, "exc", None)
+    error = None
+    if cause is not None:
+        error = {"type": error_type_name(cause), "message": str(cause),
+                 "traceback": einfo.traceback if einfo is not None else None}
+    retries = (request.retries or 0) + 1
+    _report("retry", job_id, lambda store: store.mark_retry(job_id, retries, next_retry_at, error))
+
+
+def _on_revoked(sender=None, request=None, expired=False, **_):
+    job_id = getattr(request, "id", None)
+    if job_id is None:
+        return
+    now = time.time()
+    if expired:
+        _report("expiry", job_id, lambda store: store.mark_expired(job_id, now))
+    else:
+        _report("cancel", job_id, lambda store: store.mark_cancelled(job_id, now))

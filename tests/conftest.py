@@ -17,13 +17,14 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from click.testing import CliRunner
 
 TEST_BROKER_URL = os.environ.get("SCHEDCLI_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 TESTS_DIR = Path(__file__).parent
+POSTGRES_URL = os.environ.get("SCHEDCLI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(autouse=True)
@@ -221,3 +222,40 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A database of this test session's own on the real PostgreSQL, dropped at the end."""
+    import psycopg2
+
+    try:
+        admin = psycopg2.connect(POSTGRES_URL, connect_timeout=3)
+    except psycopg2.OperationalError as exc:
+        pytest.fail(f"PostgreSQL does not answer at {POSTGRES_URL} ({' '.join(str(exc).split())}). The store "
+                    "tests need it: start it, or point SCHEDCLI_TEST_POSTGRES_URL at one.", pytrace=False)
+    admin.autocommit = True
+    name = f"schedcli_test_{uuid.uuid4().hex[:10]}"
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    yield f"{base}/{name}"
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    admin.close()
+
+
+@pytest.fixture
+def postgres_store_url(postgres_database):
+    """An empty schema of the session's PostgreSQL database, as a job store URL (dropped after the test)."""
+    import psycopg2
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg2.connect(postgres_database) as connection, connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {schema}")
+    yield f"{postgres_database}?options={quote(f'-csearch_path={schema}')}"
+    connection = psycopg2.connect(postgres_database)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA {schema} CASCADE")
+    connection.close()

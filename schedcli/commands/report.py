@@ -1,0 +1,45 @@
+"""`schedcli report run`: queue the jobs report (CSV and a self-contained HTML page)."""
+
+from __future__ import annotations
+
+import click
+
+from schedcli.commands.options import schedule_options
+from schedcli.commands.sending import sending_options
+
+
+@click.group("report")
+def command():
+    """Generate the jobs report: jobs by task and state, lateness, failures, articles.
+
+    \b
+    Example:
+        schedcli report run --wait
+        schedcli report run --period 24h --format html --at "monday 9am"
+    """
+
+
+@command.command("run")
+@click.option("--period", default="7d", show_default=True, metavar="SPAN",
+              help="How far back the report looks: 24h, 7d, 2w.")
+@click.option("--format", "output_format", default="both", show_default=True,
+              type=click.Choice(["html", "csv", "both"]), help="Files to write into the reports folder.")
+@schedule_options
+@sending_options
+@click.pass_obj
+def run(application, period, output_format, when, key, wait, quiet, as_json):
+    """Queue the report job, now or later; the worker writes it into the reports folder.
+
+    \b
+    Example:
+        schedcli report run
+        schedcli report run --period 24h --format html --wait
+        schedcli report run --in 2h -q
+    """
+    from schedcli.commands.sending import send_and_report
+    from schedcli.jobinput import job_request
+    from schedcli.report import parse_period
+
+    parse_period(period)  # a bad span fails here (exit 2), not later in the worker
+    request = job_request("schedcli.tasks.generate_report", [period, output_format], {}, when=when, key=key)
+    send_and_report(application.settings, request, wait=wait, quiet=quiet, as_json=as_json)

@@ -1,0 +1,152 @@
+"""Send jobs: record them, publish them with confirms, and report each one's id only once both held.
+
+The order matters: the broker connection is opened first (a broker that is down leaves the store
+untouched); each job is recorded as SENDING before it is published, becomes SCHEDULED or QUEUED
+once RabbitMQ confirmed it, and its record is removed when RabbitMQ did not. So a job the store
+shows as scheduled is one RabbitMQ holds, and a job reported as not sent was not confirmed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from schedcli.broker import MAX_DELAY_SECONDS, Publisher, TaskMessage
+from schedcli.exceptions import BadInput
+from schedcli.routing import BUNDLED_TASK_NAMES, Route, bundled_route, check_task_name, user_route, user_task_names
+from schedcli.settings import Settings
+
+MAX_MESSAGE_BYTES = 1024 * 1024  # args + kwargs of one job, as JSON
+BATCH = 5000  # jobs recorded per store transaction in a bulk send
+
+
+@dataclass
+class JobRequest:
+    """One job to send. `eta`/`expires` are epoch seconds UTC; None means now / never."""
+
+    task: str
+    args: list = field(default_factory=list)
+    kwargs: dict = field(default_factory=dict)
+    eta: float | None = None
+    expires: float | None = None
+    key: str | None = None
+    line: int | None = None  # the input line, for a bulk file
+
+
+@dataclass
+class Dispatched:
+    """What became of one request: its job id, whether it already existed (same key), or why it was not sent."""
+
+    request: JobRequest
+    job_id: str | None = None
+    existing: bool = False
+    error: str | None = None
+
+    @property
+    def sent(self) -> bool:
+        return self.job_id is not None and self.error is None
+
+
+def check_payload(args, kwargs) -> None:
+    """BadInput unless args is a list, kwargs an object, and both together fit in a message."""
+    if not isinstance(args, list):
+        raise BadInput(f"args must be a JSON array, got {type(args).__name__}: e.g. --args '[42, \"x\"]'")
+    if not isinstance(kwargs, dict):
+        raise BadInput(f"kwargs must be a JSON object, got {type(kwargs).__name__}: e.g. --kwargs '{{\"a\": 1}}'")
+    size = len(json.dumps([args, kwargs], ensure_ascii=False).encode("utf-8"))
+    if size > MAX_MESSAGE_BYTES:
+        raise BadInput(f"args and kwargs are {size:,} bytes as JSON; the limit is {MAX_MESSAGE_BYTES:,} bytes")
+
+
+def check_eta(eta: float | None, now: float) -> None:
+    if eta is not None and eta - now > MAX_DELAY_SECONDS:
+        raise BadInput(f"a job can be scheduled at most {MAX_DELAY_SECONDS:,} s (about 8.5 years) ahead")
+
+
+class Dispatcher:
+    """Resolves where tasks go for the configured app, then sends batches of jobs over one connection."""
+
+    def __init__(self, settings: Settings, queue: str | None = None):
+        self.settings = settings
+        self.queue = queue
+        self._celery_app = None
+        self._routes: dict[str, Route] = {}
+
+    @property
+    def app_name(self) -> str:
+        return self.settings.app
+
+    def route(self, task: str) -> Route:
+        """The route for `task`; BadInput with the closest names when the app has no such task."""
+        if task in self._routes:
+            return self._routes[task]
+        if self.settings.uses_bundled_app:
+            check_task_name(task, BUNDLED_TASK_NAMES)
+            route = bundled_route(self.queue)
+        else:
+            if self._celery_app is None:
+                from schedcli.celery_app import load_celery_app
+
+                self._celery_app = load_celery_app(self.settings)
+            check_task_name(task, user_task_names(self._celery_app))
+            route = user_route(self._celery_app, task, self.queue)
+        self._routes[task] = route
+        return route
+
+    def broker_settings(self) -> Settings:
+        """The settings to publish with: a user's app keeps its own broker unless schedcli's was set explicitly."""
+        if self._celery_app is None:
+            return self.settings
+        from dataclasses import replace
+
+        return replace(self.settings, broker_url=self._celery_app.conf.broker_url or self.settings.broker_url)
+
+    def send(self, requests: list[JobRequest], now: float | None = None) -> list[Dispatched]:
+        """Send every request over one confirmed connection; one `Dispatched` per request, in order.
+
+        Raises BrokerUnavailable when RabbitMQ cannot be reached at all (nothing is recorded then).
+        """
+        from schedcli.store import JobStore, NewJob
+
+        for request in requests:
+            self.route(request.task)
+        results = [Dispatched(request) for request in requests]
+        with Publisher(self.broker_settings()) as publisher, JobStore.open(self.settings.database_url) as store:
+            for start in range(0, len(results), BATCH):
+                batch = results[start:start + BATCH]
+                now_batch = time.time() if now is None else now
+                new_jobs = {}
+                for result in batch:
+                    request = result.request
+                    job_id = str(uuid.uuid4())
+                    result.job_id = job_id
+                    new_jobs[job_id] = NewJob(
+                        id=job_id, task=request.task, args=request.args, kwargs=request.kwargs,
+                        queue=self.route(request.task).queue, app=self.app_name, eta=request.eta,
+                        expires=request.expires, key=request.key,
+                    )
+                duplicates = store.record_sending(list(new_jobs.values()), now_batch)
+                messages = []
+                for result in batch:
+                    if result.job_id in duplicates:
+                        result.job_id, result.existing = duplicates[result.job_id], True
+                        continue
+                    request = result.request
+                    messages.append(TaskMessage(result.job_id, request.task, request.args, request.kwargs,
+                                                eta=request.eta, expires=request.expires,
+                                                route=self.route(request.task)))
+                if publisher.connection is None:
+                    outcome_error, confirmed, failed = "RabbitMQ connection lost earlier in this send", set(), {}
+                else:
+                    outcome = publisher.publish(messages, now_batch)
+                    outcome_error, confirmed, failed = outcome.error, set(outcome.confirmed), outcome.failed
+                store.mark_sent(list(confirmed), time.time())
+                unsent = [message.job_id for message in messages if message.job_id not in confirmed]
+                store.discard_unsent(unsent)
+                for result in batch:
+                    if result.existing or result.job_id in confirmed:
+                        continue
+                    result.error = failed.get(result.job_id) or outcome_error or "not confirmed by RabbitMQ"
+        return results

@@ -1,0 +1,103 @@
+"""Turn what a user typed (ARGs, --args/--kwargs JSON, a JSON-lines file) into job requests."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+
+from schedcli.dispatch import JobRequest, check_eta, check_payload
+from schedcli.exceptions import BadInput, ScheduleError
+
+
+def read_arg(text: str):
+    """An ARG as JSON when it parses as JSON, otherwise the plain string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_json_option(text: str | None, option: str, expected: type, example: str):
+    if text is None:
+        return expected()
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise BadInput(f"{option} is not JSON ({exc}); e.g. {option} '{example}'") from None
+    if not isinstance(value, expected):
+        kind = "an array" if expected is list else "an object"
+        raise BadInput(f"{option} must be a JSON {kind}, got {type(value).__name__}; e.g. {option} '{example}'")
+    return value
+
+
+def arguments(task_args: Iterable[str], args_json: str | None, kwargs_json: str | None) -> tuple[list, dict]:
+    """Positional ARGs or --args (not both), and --kwargs."""
+    task_args = list(task_args)
+    if task_args and args_json is not None:
+        raise BadInput("give the arguments either as ARGs or as --args JSON, not both")
+    args = [read_arg(text) for text in task_args] if task_args else parse_json_option(
+        args_json, "--args", list, '[42, "x"]')
+    kwargs = parse_json_option(kwargs_json, "--kwargs", dict, '{"a": 1}')
+    return args, kwargs
+
+
+def eta_of(when, now: float) -> float | None:
+    """Epoch seconds for a parsed time; None for `now` (countdown 0) or no time at all."""
+    if when is None:
+        return None
+    if when.countdown is not None:
+        return now + when.countdown if when.countdown > 0 else None
+    return when.eta.timestamp()
+
+
+def job_request(task: str, args: list, kwargs: dict, *, when=None, expires=None, key: str | None = None,
+                line: int | None = None, now: float | None = None) -> JobRequest:
+    now = time.time() if now is None else now
+    check_payload(args, kwargs)
+    eta = eta_of(when, now)
+    check_eta(eta, now)
+    expires_at = eta_of(expires, now)
+    if expires_at is not None and eta is not None and expires_at <= eta:
+        raise BadInput("--expires must come after the time the job is due")
+    if key is not None and (not isinstance(key, str) or not key or len(key) > 200):
+        raise BadInput("a key must be a non-empty string of at most 200 characters")
+    return JobRequest(task=task, args=args, kwargs=kwargs, eta=eta, expires=expires_at, key=key, line=line)
+
+
+LINE_FIELDS = {"args", "kwargs", "in", "at", "key"}
+
+
+def read_job_lines(lines: Iterable[str], task: str, zone: str, expires=None,
+                   now: float | None = None) -> Iterator[tuple[int, JobRequest | None, str | None]]:
+    """(line number, request, None) for each good line, (line number, None, reason) for each bad one."""
+    from datetime import datetime, timezone
+
+    from schedcli.timeparse import parse_when
+
+    now = time.time() if now is None else now
+    now_dt = datetime.fromtimestamp(now, timezone.utc)
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            try:
+                spec = json.loads(text)
+            except ValueError as exc:
+                raise BadInput(f"not JSON ({exc})") from None
+            if not isinstance(spec, dict):
+                raise BadInput('each line must be a JSON object like {"args": [42], "in": "1h"}')
+            unknown = set(spec) - LINE_FIELDS
+            if unknown:
+                raise BadInput(f"unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(LINE_FIELDS))}")
+            if "in" in spec and "at" in spec:
+                raise BadInput('give either "in" or "at", not both')
+            when = None
+            if "in" in spec:
+                when = parse_when(str(spec["in"]), now_dt, zone, relative_only=True)
+            elif "at" in spec:
+                when = parse_when(str(spec["at"]), now_dt, zone)
+            yield number, job_request(task, spec.get("args", []), spec.get("kwargs", {}), when=when,
+                                      expires=expires, key=spec.get("key"), line=number, now=now), None
+        except ScheduleError as exc:
+            yield number, None, str(exc)

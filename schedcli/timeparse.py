@@ -1,0 +1,452 @@
+"""Natural time expressions: text + now + zone -> `When` (a countdown, or an eta).
+
+A relative expression ("in 1h30m", "+20m", "через 2 часа") becomes a countdown in elapsed seconds;
+an absolute one ("tomorrow 12:00", "friday 9am", "2026-12-01 08:00 Europe/Berlin") an aware eta.
+A small grammar of our own reads the relative forms, clock times, day words, weekdays, ISO dates
+and the Russian forms; only dates written with an English month name ("Dec 24 18:00") go to
+dateutil, which is imported then and only then (start-up time of `--in 1h` matters).
+
+Pure: no Click, no Celery. The README's "Time expressions" section is the user's reference.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from schedcli.exceptions import TimeExpressionError
+
+# The longest delay Celery's native delayed delivery on RabbitMQ can hold (28 bits of seconds).
+MAX_DELAY = 2**28 - 1
+
+_EXAMPLES = "try 'in 90m', 'tomorrow 12:00' or '2026-12-01 08:00'"
+_DELAY_EXAMPLES = "try '1h', '1h30m' or 'in 2 days'"
+
+
+@dataclass(frozen=True)
+class When:
+    """What an expression means: `countdown` seconds (None for an absolute time) and the aware `eta`."""
+
+    countdown: float | None
+    eta: datetime
+
+    @property
+    def zone_name(self) -> str:
+        """The name of the zone `eta` is expressed in: an IANA name, `UTC` or `UTC+05:30`."""
+        return zone_name(self.eta.tzinfo)
+
+
+def zone_name(zone: tzinfo) -> str:
+    """`Europe/Berlin` for a ZoneInfo, `UTC` or `UTC+05:30` for a fixed offset."""
+    return getattr(zone, "key", None) or zone.tzname(None) or str(zone)
+
+
+# --- zones ---------------------------------------------------------------------------------------
+
+_OFFSET = re.compile(r"([+-])(\d\d):?(\d\d)?")
+
+
+def _fixed_offset(text: str) -> tzinfo | None:
+    """`+05:30`, `-0800`, `+02` as a fixed-offset zone; None when `text` is not an offset."""
+    match = _OFFSET.fullmatch(text)
+    if not match:
+        return None
+    sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
+    if hours > 23 or minutes > 59:
+        raise TimeExpressionError(f"{text!r} is not a UTC offset; write offsets as +05:30 or -08:00")
+    offset = timedelta(hours=hours, minutes=minutes)
+    return timezone(-offset if sign == "-" else offset) if offset else timezone.utc
+
+
+def resolve_zone(name: str | tzinfo) -> tzinfo:
+    """An IANA zone name (any letter case), `UTC`/`Z`/`GMT`, or a `+05:30` offset, as a tzinfo."""
+    if isinstance(name, tzinfo):
+        return name
+    name = name.strip()
+    if name.upper() in ("UTC", "Z", "GMT"):
+        return timezone.utc
+    fixed = _fixed_offset(name)
+    if fixed is not None:
+        return fixed
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    # Only when the exact name failed: a scan of the zone database finds `europe/berlin`.
+    folded = {key.lower(): key for key in available_timezones()}
+    if name.lower() in folded:
+        return ZoneInfo(folded[name.lower()])
+    raise TimeExpressionError(
+        f"unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin', 'America/New_York' or 'UTC'"
+    )
+
+
+# --- relative expressions ------------------------------------------------------------------------
+
+_UNIT_SECONDS = {}
+for _seconds, _words in (
+    (1, "s sec secs second seconds с сек секунда секунду секунды секунд"),
+    (60, "m min mins minute minutes мин минута минуту минуты минут"),
+    (1800, "полчаса"),
+    (3600, "h hr hrs hour hours ч час часа часов"),
+    (86400, "d day days д день дня дней сутки суток"),
+    (604800, "w wk wks week weeks нед неделя неделю недели недель"),
+):
+    _UNIT_SECONDS.update(dict.fromkeys(_words.split(), _seconds))
+# Abbreviations need a number ("5m"); full words may stand alone ("через час", "in an hour").
+_ABBREVIATIONS = frozenset("s sec secs m min mins h hr hrs d w wk wks с сек мин ч д нед".split())
+
+_RELATIVE = re.compile(r"(?:(?:in|через)\s+)?(?P<sign>[+-])?\s*(?P<body>.+?)(?P<ago>\s+(?:ago|назад))?")
+# One number-and-unit; the unit is looked up in _UNIT_SECONDS (cheaper to compile than an alternation).
+_PART = re.compile(
+    r"(?:(?P<number>\d+(?:[.,]\d+)?)|(?P<article>an?|one)\s)?\s*(?P<unit>[^\W\d_]+)\s*(?:(?:,|and|и)\s*)?"
+)
+
+
+def _duration(body: str) -> float | None:
+    """Seconds named by `1h30m`, `1 hour 30 minutes`, `2.5h`, `через час`; None when not a duration."""
+    total, position = 0.0, 0
+    while position < len(body):
+        match = _PART.match(body, position)
+        if not match:
+            return None
+        number, unit = match.group("number"), match.group("unit")
+        if unit not in _UNIT_SECONDS:
+            return None
+        if number is None and match.group("article") is None and unit in _ABBREVIATIONS:
+            return None
+        total += float(number.replace(",", ".")) * _UNIT_SECONDS[unit] if number else _UNIT_SECONDS[unit]
+        position = match.end()
+    return total if position else None
+
+
+def _relative(original: str, text: str) -> float | None:
+    """The countdown `text` (lower case) names, or None when it is not a relative expression."""
+    if text in ("now", "сейчас"):
+        return 0.0
+    match = _RELATIVE.fullmatch(text)
+    seconds = _duration(match.group("body")) if match else None
+    if seconds is None:
+        return None
+    if match.group("sign") == "-":
+        raise TimeExpressionError(f"{original!r} is a negative delay; {_DELAY_EXAMPLES}")
+    if match.group("ago"):
+        raise TimeExpressionError(f"{original!r} is in the past; {_DELAY_EXAMPLES}")
+    return seconds
+
+
+# --- absolute expressions ------------------------------------------------------------------------
+
+_RUSSIAN = {
+    "сейчас": "now", "сегодня": "today", "завтра": "tomorrow", "послезавтра": "day after tomorrow",
+    "в": "at", "во": "at", "полдень": "noon", "полночь": "midnight",
+    "утра": "am", "ночи": "am", "дня": "pm", "вечера": "pm",
+    "следующий": "next", "следующую": "next", "следующее": "next", "следующая": "next",
+    "понедельник": "monday", "вторник": "tuesday", "среда": "wednesday", "среду": "wednesday",
+    "четверг": "thursday", "пятница": "friday", "пятницу": "friday", "суббота": "saturday",
+    "субботу": "saturday", "воскресенье": "sunday",
+}
+_CYRILLIC_WORD = re.compile("[а-яё]+")
+_NOON = re.compile(r"\b(?:noon|midday)\b")
+_MIDNIGHT = re.compile(r"\bmidnight\b")
+
+# A zone at the end: `... Europe/Berlin`, `... in America/New_York`, `... UTC`, `... +05:30`,
+# or an offset glued to a clock time, as ISO 8601 writes it: `08:00:00+01:00`, `12:00Z`.
+_ZONE_WORD = re.compile(
+    r"\s+(?:in\s+)?(?P<zone>UTC|GMT|Z|[+-]\d\d(?::?\d\d)?|[A-Za-z_]+(?:/[A-Za-z0-9_+\-]+)+)$", re.IGNORECASE
+)
+_ZONE_GLUED = re.compile(r"(?<=:\d\d)(?:[.,]\d+)?(?P<zone>[+-]\d\d(?::?\d\d)?|Z)$", re.IGNORECASE)
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY = r"""(?:
+    (?P<word>today|tomorrow|day\ after\ tomorrow)
+  | (?:(?P<next>next|this)\s+)?(?P<weekday>mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?
+        |thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)
+  | (?P<year>\d{4})-(?P<month>\d\d)-(?P<day>\d\d)
+)"""
+_TIME = r"""(?:
+    (?P<at>at\s+)?(?P<hour>\d{1,2})
+    (?::(?P<minute>\d\d)(?::(?P<second>\d\d)(?:[.,](?P<fraction>\d{1,6}))?)?)?
+    (?:\s*(?P<ampm>[ap])\.?m\.?)?
+)"""
+_DAY_FIRST = re.compile(rf"(?:(?:on|at)\s+)?{_DAY}(?:(?:t|\s*,\s*|\s+){_TIME})?", re.VERBOSE)
+_TIME_FIRST = re.compile(rf"{_TIME}(?:\s+(?:on\s+)?{_DAY})?", re.VERBOSE)
+_AMPM_HOUR = re.compile(r"(?<![\d:])(\d+)(?::\d\d)*\s*[ap]\.?m\b")
+_MONTH_NAME = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
+_DAY_WORDS = {"today": 0, "tomorrow": 1, "day after tomorrow": 2}
+
+
+@dataclass(frozen=True)
+class _Named:
+    """What an absolute expression names, before it is placed after `now`."""
+
+    clock: time | None = None
+    day_offset: int | None = None  # today 0, tomorrow 1, day after tomorrow 2
+    weekday: int | None = None  # Monday 0
+    next_week: bool = False
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+
+
+def _split_zone(text: str) -> tuple[str, tzinfo | None]:
+    """The text without its trailing zone, and that zone (None when the text names none)."""
+    match = _ZONE_GLUED.search(text)
+    rest = text[: match.start("zone")] if match else text  # keeps the fraction of a second stepped over
+    if not match:
+        match = _ZONE_WORD.search(text)
+        rest = text[: match.start()] if match else text
+    if not match:
+        return text, None
+    try:
+        return rest, resolve_zone(match.group("zone"))
+    except TimeExpressionError as exc:
+        problem, _, advice = str(exc).partition("; ")
+        raise TimeExpressionError(f"{problem} in {text!r}; {advice}") from None
+
+
+def _normalize(text: str) -> str:
+    text = " ".join(text.lower().split())
+    text = _CYRILLIC_WORD.sub(lambda match: _RUSSIAN.get(match.group(), match.group()), text)
+    text = _NOON.sub("12:00", text)
+    return _MIDNIGHT.sub("00:00", text)
+
+
+def _clock(original: str, hour: int, minute: int = 0, second: int = 0, micro: int = 0, ampm: str | None = None) -> time:
+    if ampm:
+        if not 1 <= hour <= 12:
+            raise TimeExpressionError(
+                f"{original!r}: with am/pm the hour goes from 1 to 12; try '9am', '9:15pm' or '21:15'"
+            )
+        hour = hour % 12 + (12 if ampm == "p" else 0)
+    try:
+        return time(hour, minute, second, micro)
+    except ValueError:
+        raise TimeExpressionError(
+            f"{original!r} has no such time of day ({hour:02d}:{minute:02d}); try '14:30', '9am' or 'noon'"
+        ) from None
+
+
+def _fast_absolute(original: str, text: str) -> _Named | None:
+    """Day words, weekdays, ISO dates and clock times, by our own grammar; None for anything else."""
+    match = _DAY_FIRST.fullmatch(text) or _TIME_FIRST.fullmatch(text)
+    if not match:
+        return None
+    groups = match.groupdict()
+    clock = None
+    if groups["hour"] is not None:
+        if groups["minute"] is None and groups["ampm"] is None and groups["at"] is None:
+            return None  # a bare number ("tomorrow 9") is not a time
+        clock = _clock(
+            original, int(groups["hour"]), int(groups["minute"] or 0), int(groups["second"] or 0),
+            int((groups["fraction"] or "0").ljust(6, "0")), groups["ampm"],
+        )
+    if groups["word"]:
+        return _Named(clock, day_offset=_DAY_WORDS[groups["word"]])
+    if groups["weekday"]:
+        return _Named(clock, weekday=_WEEKDAYS.index(groups["weekday"][:3]), next_week=groups["next"] == "next")
+    if groups["year"]:
+        return _Named(clock, year=int(groups["year"]), month=int(groups["month"]), day=int(groups["day"]))
+    return _Named(clock)
+
+
+def _dateutil_absolute(original: str, text: str) -> tuple[_Named, tzinfo | None]:
+    """`Dec 24 18:00`, `24 December 2026 6pm`: dates with an English month name, read by dateutil."""
+    from dateutil.parser import parser
+
+    for match in _AMPM_HOUR.finditer(text):  # dateutil would read "13pm" as 13:00
+        _clock(original, int(match.group(1)), ampm="a")
+    try:
+        # `_parse` (which pandas uses too) reports which fields the text gave; `parse()` would fill
+        # the missing ones from a default and hide whether the year was written.
+        result, _ = parser()._parse(text)
+    except (ValueError, OverflowError):
+        result = None
+    if result is None or result.month is None or result.day is None:
+        raise TimeExpressionError(f"cannot read {original!r} as a time; {_EXAMPLES}")
+    zone = None
+    if result.tzoffset is not None:
+        zone = timezone(timedelta(seconds=result.tzoffset)) if result.tzoffset else timezone.utc
+    elif result.tzname:
+        raise TimeExpressionError(
+            f"unknown time zone {result.tzname!r} in {original!r}; use an IANA name such as "
+            "'Europe/Berlin', 'America/New_York' or 'UTC', or an offset such as +01:00"
+        )
+    clock = None
+    if result.hour is not None:
+        clock = _clock(original, result.hour, result.minute or 0, result.second or 0, result.microsecond or 0)
+    if result.year is not None and not 1 <= result.year <= 9999:
+        raise TimeExpressionError(f"{original!r} names year {result.year}; {_EXAMPLES}")
+    named = _Named(clock, weekday=result.weekday, year=result.year, month=result.month, day=result.day)
+    return named, zone
+
+
+# --- placing a named moment after now ------------------------------------------------------------
+
+
+def _localize(day: date, clock: time, zone: tzinfo) -> tuple[datetime, bool]:
+    """`day` at `clock` in `zone` (the first of two, in a fold) and whether that wall time is skipped."""
+    local = datetime.combine(day, clock, zone)
+    naive = local.replace(tzinfo=None)
+    skipped = local.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != naive
+    return local, skipped
+
+
+def _gap_error(original: str, local: datetime, zone: tzinfo) -> TimeExpressionError:
+    """Name the gap: the wall-clock times the zone skips when its clocks jump forward."""
+    before, after = local.replace(fold=0).utcoffset(), local.replace(fold=1).utcoffset()
+    naive = local.replace(tzinfo=None)
+    low, high = naive - after, naive - before  # the jump happened at a UTC instant between these
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.replace(tzinfo=timezone.utc).astimezone(zone).utcoffset() == before:
+            low = middle
+        else:
+            high = middle
+    jump = high.replace(microsecond=0)
+    start, end, skip = jump + before, jump + after, after - before
+    return TimeExpressionError(
+        f"{original!r} does not exist in {zone_name(zone)}: on {start:%Y-%m-%d} clocks jump from "
+        f"{start:%H:%M} to {end:%H:%M} (daylight saving); try '{naive + skip:%H:%M}' or '{naive - skip:%H:%M}' that day"
+    )
+
+
+def _place(original: str, named: _Named, now: datetime, zone: tzinfo) -> datetime:
+    """The moment `named` means for someone in `zone` at `now` (UTC); refuses the past and DST gaps."""
+    today = now.astimezone(zone).date()
+    clock = named.clock or time(0)
+    if named.month is not None:
+        return _place_date(original, named, now, zone, today, clock)
+    if named.day_offset is not None:
+        local, skipped = _localize(today + timedelta(days=named.day_offset), clock, zone)
+        if local < now:
+            raise TimeExpressionError(
+                f"{original!r} has already passed ({local:%Y-%m-%d %H:%M %Z}); try 'tomorrow {clock:%H:%M}', "
+                f"'{clock:%H:%M}' (its next occurrence) or 'in 1h'"
+            )
+    elif named.weekday is not None:
+        ahead = (named.weekday - today.weekday()) % 7
+        if named.next_week:  # the first such weekday strictly after today
+            local, skipped = _localize(today + timedelta(days=ahead or 7), clock, zone)
+        else:
+            local, skipped = _localize(today + timedelta(days=ahead), clock, zone)
+            if local <= now:
+                local, skipped = _localize(today + timedelta(days=ahead + 7), clock, zone)
+    else:  # a clock time alone: its next occurrence
+        local, skipped = _localize(today, clock, zone)
+        if local <= now:
+            local, skipped = _localize(today + timedelta(days=1), clock, zone)
+    if skipped:
+        raise _gap_error(original, local, zone)
+    return local
+
+
+def _place_date(original: str, named: _Named, now: datetime, zone: tzinfo, today: date, clock: time) -> datetime:
+    try:
+        date(2000 if named.year is None else named.year, named.month, named.day)  # 2000: a leap year
+    except ValueError:
+        raise TimeExpressionError(
+            f"{original!r} is not a date of the calendar; try '2026-12-01', 'Dec 24 18:00' or '24 December 2026 6pm'"
+        ) from None
+    if named.year is not None:
+        local, skipped = _localize(date(named.year, named.month, named.day), clock, zone)
+        if local < now:
+            raise TimeExpressionError(
+                f"{original!r} is in the past ({local:%Y-%m-%d %H:%M %Z}); try 'tomorrow 12:00', 'in 1h' or a later date"
+            )
+    else:  # its next occurrence; 29 February waits for a leap year (at most 8 years, past the limit anyway)
+        for year in range(today.year, today.year + 9):
+            try:
+                local, skipped = _localize(date(year, named.month, named.day), clock, zone)
+            except ValueError:
+                continue
+            if local > now:
+                break
+        else:
+            raise _limit_error(original, now, zone)
+    if skipped:
+        raise _gap_error(original, local, zone)
+    if named.weekday is not None and local.weekday() != named.weekday:
+        raise TimeExpressionError(
+            f"{original!r} does not match: {local:%Y-%m-%d} is a {local:%A}; "
+            f"try '{local:%b} {local.day} {local.year}' or '{local:%A}, {local:%b} {local.day} {local.year}'"
+        )
+    return local
+
+
+# --- the entry point -----------------------------------------------------------------------------
+
+
+def parse_when(text: str, now: datetime, zone: str | tzinfo, *, relative_only: bool = False) -> When:
+    """What `text` means at `now` for someone in `zone`: a countdown or an absolute eta.
+
+    Relative text ("in 1h30m") gives `countdown` (elapsed seconds, whatever DST does meanwhile) and
+    `eta = now + countdown` in `zone`. Absolute text gives `countdown=None` and `eta` in `zone`, or in
+    the zone or offset the text names. `relative_only` (for `--in`) refuses absolute text.
+    Raises `TimeExpressionError` for anything unreadable, past, skipped by DST or beyond `MAX_DELAY`.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be a timezone-aware datetime")
+    zone = resolve_zone(zone)
+    original = text.strip()
+    text = " ".join(original.lower().split())
+    if not text:
+        raise TimeExpressionError(f"empty time expression; {_DELAY_EXAMPLES if relative_only else _EXAMPLES}")
+    now_utc = now.astimezone(timezone.utc)
+
+    countdown = _relative(original, text)
+    if countdown is not None:
+        if countdown > MAX_DELAY:
+            raise _limit_error(original, now_utc, zone)
+        return When(countdown, (now_utc + timedelta(seconds=countdown)).astimezone(zone))
+    if relative_only:
+        raise TimeExpressionError(f"{original!r} is not a delay; {_DELAY_EXAMPLES} (a moment goes to --at)")
+
+    rest, explicit_zone = _split_zone(original)
+    text = _normalize(rest)
+    named = _fast_absolute(original, text) if text else None
+    if named is None:
+        if not _MONTH_NAME.search(text):
+            raise TimeExpressionError(f"cannot read {original!r} as a time; {_EXAMPLES}")
+        named, text_zone = _dateutil_absolute(original, text)
+        if explicit_zone is not None and text_zone is not None:
+            raise TimeExpressionError(f"{original!r} names two zones; keep one")
+        explicit_zone = explicit_zone or text_zone
+    eta = _place(original, named, now_utc, explicit_zone or zone)
+    if (eta - now_utc).total_seconds() > MAX_DELAY:
+        raise _limit_error(original, now_utc, explicit_zone or zone)
+    return When(None, eta)
+
+
+def _limit_error(original: str, now: datetime, zone: tzinfo) -> TimeExpressionError:
+    latest = (now + timedelta(seconds=MAX_DELAY)).astimezone(zone)
+    return TimeExpressionError(
+        f"{original!r} is too far ahead: the scheduler holds delays up to 2**28-1 = {MAX_DELAY} s "
+        f"(about 8.5 years, until {latest:%Y-%m-%d}); try 'in 30 days', 'in 52 weeks' or an earlier date"
+    )
+
+
+def format_delay(seconds: float) -> str:
+    """`in 25h 12m`, `in 3d 4h`, `in 45s`, `now`, `3m 2s ago`: a delay as people say it.
+
+    Minutes and seconds under an hour, hours and minutes under two days, then days, hours and
+    minutes; truncated to the last unit shown, so a wait is never rounded up.
+    """
+    if abs(seconds) < 0.05:
+        return "now"
+    ahead = seconds > 0
+    remaining = abs(seconds)
+    if remaining < 10 and remaining != int(remaining):
+        text = f"{remaining:.3g}s"
+    else:
+        whole = int(round(remaining, 3))
+        if whole < 3600:
+            parts = [(whole // 60, "m"), (whole % 60, "s")]
+        elif whole < 2 * 86400:
+            parts = [(whole // 3600, "h"), (whole % 3600 // 60, "m")]
+        else:
+            parts = [(whole // 86400, "d"), (whole % 86400 // 3600, "h"), (whole % 3600 // 60, "m")]
+        text = " ".join(f"{value}{unit}" for value, unit in parts if value) or "0s"
+    return f"in {text}" if ahead else f"{text} ago"

@@ -1,0 +1,90 @@
+"""The publisher: wire format identical to Celery's, delay routing, topology, confirms (real RabbitMQ)."""
+
+import time
+import uuid
+
+import pytest
+from kombu.transport.native_delayed_delivery import calculate_routing_key
+
+from schedcli.amqpframes import table
+from schedcli.broker import (MAX_DELAY_SECONDS, Publisher, TaskMessage, delayed_destination, delayed_routing_key)
+from schedcli.routing import Route, bundled_route
+from schedcli.settings import resolve_settings
+
+
+def test_header_table_is_byte_identical_to_py_amqp_encoding():
+    from amqp.serialization import dumps
+
+    message = TaskMessage("id-1", "schedcli.tasks.echo", [1, "é", None, [2.5, True]], {"k": {"n": 2**40}},
+                          eta=1_800_000_000.25, expires=1_800_000_100.0)
+    headers = message.headers("gen1@host")
+    assert table(headers) == dumps("F", [headers])
+    assert message.encoded_headers("gen1@host") == table(headers)
+
+
+def test_headers_without_eta_encode_none():
+    message = TaskMessage("id-2", "t", [], {})
+    assert message.encoded_headers("o") == table(message.headers("o"))
+
+
+@pytest.mark.parametrize("delay", [1, 2, 3, 7, 3600, 7200, 86_399, MAX_DELAY_SECONDS])
+def test_delay_routing_key_matches_celery(delay):
+    assert delayed_routing_key(delay, "schedcli") == calculate_routing_key(delay, "schedcli")
+
+
+@pytest.mark.parametrize("delay, level", [(1, 0), (2, 1), (3, 1), (3600, 11), (7200, 12), (MAX_DELAY_SECONDS, 27)])
+def test_delayed_job_goes_to_the_level_of_its_highest_bit(delay, level):
+    exchange, routing_key = delayed_destination(delay, bundled_route())
+    assert exchange == f"celery_delayed_{level}"
+    assert routing_key.endswith(".schedcli")
+
+
+def test_job_due_now_or_on_a_classic_queue_goes_straight_to_its_exchange():
+    assert delayed_destination(0, bundled_route()) == ("schedcli", "schedcli")
+    classic = Route("userproj", "userproj", "direct", "userproj", ())
+    assert delayed_destination(3600, classic) == ("userproj", "userproj")
+
+
+@pytest.mark.broker
+def test_confirmed_publish_before_any_worker_ran_is_delivered_when_one_starts(broker_url, start_worker):
+    settings = resolve_settings()
+    job_id = str(uuid.uuid4())
+    now = time.time()
+    with Publisher(settings) as publisher:
+        outcome = publisher.publish(
+            [TaskMessage(job_id, "schedcli.tasks.echo", ["early"], {}, eta=now + 2, route=bundled_route())], now)
+    assert outcome.confirmed == [job_id] and not outcome.failed
+    worker = start_worker()
+    worker.wait_for_log(f"Task schedcli.tasks.echo[{job_id}] succeeded", timeout=30)
+
+
+@pytest.mark.broker
+def test_topology_is_declared_once_then_checked_with_one_call(broker_url):
+    settings = resolve_settings()
+    with Publisher(settings) as publisher:
+        publisher.ensure_topology(bundled_route())
+    with Publisher(settings) as publisher:
+        publisher._declare_topology = lambda route: pytest.fail("declared again although the marker exists")
+        publisher.ensure_topology(bundled_route())
+
+
+@pytest.mark.broker
+def test_unreachable_broker_fails_fast_with_masked_url():
+    from conftest import free_port
+    from schedcli.exceptions import BrokerUnavailable
+
+    settings = resolve_settings({"broker_url": f"amqp://guest:s3cret@127.0.0.1:{free_port()}//"})
+    started = time.monotonic()
+    with pytest.raises(BrokerUnavailable) as caught:
+        Publisher(settings).open()
+    assert time.monotonic() - started < 5
+    assert "s3cret" not in str(caught.value) and "guest:***@127.0.0.1" in str(caught.value)
+
+
+@pytest.mark.broker
+def test_wrong_credentials_are_broker_unavailable(rabbitmq):
+    from schedcli.exceptions import BrokerUnavailable
+
+    settings = resolve_settings({"broker_url": "amqp://guest:wrong-password@127.0.0.1:5672//"})
+    with pytest.raises(BrokerUnavailable, match="not available"):
+        Publisher(settings).open()

@@ -1,0 +1,119 @@
+"""`schedcli cancel`: a waiting job never runs, whatever happens to the workers; running jobs only with
+--terminate; finished and unknown jobs are refused; several ids, each reported."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from conftest import run_schedcli
+from schedcli.store import JobStore
+from test_list import record_job
+from test_worker_hooks import wait_for_state
+
+HOOKPROJ = ("--app", "hookproj:app")
+
+
+def send(cli_runner, *args) -> str:
+    result = cli_runner(*HOOKPROJ, "call", *args, "-q")
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.broker
+@pytest.mark.slow
+def test_a_cancelled_job_never_runs_even_when_the_worker_restarts_before_it_is_due(cli_runner, start_worker,
+                                                                                    database_url, tmp_path):
+    first = start_worker(app_args=HOOKPROJ)
+    marker = tmp_path / "ran"
+    job_id = send(cli_runner, "hookproj.touch", str(marker), "--in", "5s")
+    first.wait_for_log(f"hookproj.touch[{job_id}] received")  # the worker holds the message until it is due
+    result = cli_runner("cancel", job_id)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f'Cancelled {job_id}  hookproj.touch("{marker}")\n'
+    first.stop()  # its held message goes back to RabbitMQ
+    second = start_worker(app_args=HOOKPROJ)
+    second.wait_for_log(f"Skipping job hookproj.touch[{job_id}]: it was cancelled in the job store")
+    assert not marker.exists()
+    assert "succeeded" not in first.log + second.log
+    job = wait_for_state(database_url, job_id, "CANCELLED")
+    assert (job.started_at, job.worker) == (None, None)
+    assert cli_runner("status", job_id).exit_code == 1
+
+
+@pytest.mark.broker
+def test_a_running_job_is_left_alone_unless_terminate_stops_it(cli_runner, start_worker, database_url, tmp_path):
+    worker = start_worker(app_args=HOOKPROJ)
+    release = tmp_path / "release"
+    job_id = send(cli_runner, "hookproj.steps", str(release))
+    wait_for_state(database_url, job_id, "PROGRESS")
+
+    result = cli_runner("cancel", job_id)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"Not cancelled {job_id}: it is running (PROGRESS); --terminate stops it\n"
+    assert wait_for_state(database_url, job_id, "PROGRESS")
+
+    result = run_schedcli("cancel", job_id, "--terminate", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [{"id": job_id, "state": "CANCELLED", "cancelled": True,
+                                          "reason": "terminated while PROGRESS"}]
+    worker.wait_for_log(f"Terminating {job_id} (15)")  # 15: SIGTERM
+    release.touch()  # would let the job finish, had it not been stopped
+    later = send(cli_runner, "hookproj.add", "1", "2")
+    wait_for_state(database_url, later, "SUCCESS")  # the worker goes on with other jobs
+    job = wait_for_state(database_url, job_id, "CANCELLED")
+    assert job.result is None and job.finished_at is not None
+    assert f"hookproj.steps[{job_id}] succeeded" not in worker.log
+
+
+def test_several_ids_are_each_reported_and_the_first_failure_sets_the_exit_code(cli_runner, database_url):
+    now = time.time()
+    with JobStore.open(database_url) as store:
+        scheduled = record_job(store, state="SCHEDULED", created=now, eta=now + 60)
+        queued = record_job(store, state="QUEUED", created=now)
+        retrying = record_job(store, state="QUEUED", created=now)
+        store.mark_started(retrying, "w0@box", now)
+        store.mark_retry(retrying, 1, now + 30, None)
+        done = record_job(store, state="SUCCESS", created=now)
+        cancelled = record_job(store, state="CANCELLED", created=now)
+    result = cli_runner("cancel", scheduled, queued[:8], retrying, done, "feedface-0000", cancelled, "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == [
+        {"id": scheduled, "state": "CANCELLED", "cancelled": True, "reason": None},
+        {"id": queued, "state": "CANCELLED", "cancelled": True, "reason": None},
+        {"id": retrying, "state": "CANCELLED", "cancelled": True, "reason": None},
+        {"id": done, "state": "SUCCESS", "cancelled": False, "reason": "it has already ended (SUCCESS)"},
+        {"id": "feedface-0000", "state": None, "cancelled": False, "reason": "unknown job feedface-0000"},
+        {"id": cancelled, "state": "CANCELLED", "cancelled": False, "reason": "it was already cancelled"},
+    ]
+    with JobStore.open(database_url) as store:
+        assert store.get(scheduled).state == store.get(queued).state == store.get(retrying).state == "CANCELLED"
+        assert store.get(done).state == "SUCCESS"
+    result = cli_runner("cancel", "feedface-0000", done)
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert result.stderr == (f"Not cancelled feedface-0000: unknown job feedface-0000\n"
+                             f"Not cancelled {done}: it has already ended (SUCCESS)\n")
+
+
+def test_cancelling_a_publish_job_puts_its_article_back_to_draft(cli_runner, database_url):
+    now = time.time()
+    with JobStore.open(database_url) as store:
+        article = store.add_article("Launch", None, now)
+        job_id = record_job(store, state="SCHEDULED", created=now, eta=now + 3600,
+                            task="schedcli.tasks.publish_article", args=[article])
+        store.mark_article_scheduled(article, now + 3600, job_id)
+    result = cli_runner("cancel", job_id)
+    assert result.exit_code == 0
+    assert result.stdout == f"Cancelled {job_id}  schedcli.tasks.publish_article({article})\n"
+    with JobStore.open(database_url) as store:
+        assert store.get_article(article)["state"] == "draft"
+        assert store.get_article(article)["publish_job_id"] is None
+
+
+def test_cancel_needs_an_id(cli_runner, database_url):
+    result = cli_runner("cancel")
+    assert result.exit_code == 2
+    assert "Missing argument 'ID...'" in result.stderr

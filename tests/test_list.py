@@ -1,0 +1,123 @@
+"""`schedcli list`: waiting jobs soonest due first, then the others newest first; filters; JSON; bad input."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+
+from schedcli.store import JobStore, NewJob
+
+
+def record_job(store: JobStore, *, state: str = "QUEUED", created: float, eta: float | None = None,
+               task: str = "schedcli.tasks.echo", args: list | None = None, key: str | None = None,
+               job_id: str | None = None, app: str = "schedcli.app", queue: str = "schedcli") -> str:
+    """Write a job into the store as dispatch and the worker hooks would, in `state`; its id."""
+    job_id = job_id or str(uuid.uuid4())
+    store.record_sending([NewJob(id=job_id, task=task, args=args if args is not None else [], kwargs={},
+                                 queue=queue, app=app, eta=eta, expires=None, key=key)], created)
+    store.mark_sent([job_id], created)
+    if state in ("STARTED", "PROGRESS", "SUCCESS", "FAILURE"):
+        store.mark_started(job_id, "w0@box", created + 1)
+    if state == "PROGRESS":
+        store.mark_progress(job_id, 1, 2, "half")
+    elif state == "SUCCESS":
+        store.mark_succeeded(job_id, "ok", created + 2)
+    elif state == "FAILURE":
+        store.mark_failed(job_id, "ValueError", "bad", "Traceback ...", created + 2)
+    elif state == "CANCELLED":
+        store.cancel(job_id, created + 1)
+    return job_id
+
+
+@pytest.fixture
+def jobs(database_url):
+    """Five jobs in several states, by name."""
+    now = time.time()
+    with JobStore.open(database_url) as store:
+        return {
+            "later": record_job(store, state="SCHEDULED", created=now - 50, eta=now + 3 * 3600),
+            "sooner": record_job(store, state="SCHEDULED", created=now - 40, eta=now + 3600),
+            "queued": record_job(store, state="QUEUED", created=now - 30, task="schedcli.tasks.publish_article",
+                                 args=[7]),
+            "done": record_job(store, state="SUCCESS", created=now - 20),
+            "failed": record_job(store, state="FAILURE", created=now - 10),
+        }
+
+
+def listed(cli_runner, *options) -> list[str]:
+    result = cli_runner("list", "--json", *options)
+    assert result.exit_code == 0, result.output
+    return [job["id"] for job in json.loads(result.stdout)]
+
+
+def test_waiting_jobs_come_first_soonest_due_then_the_others_newest_first(cli_runner, jobs):
+    assert listed(cli_runner) == [jobs[name] for name in ("queued", "sooner", "later", "failed", "done")]
+
+
+def test_scheduled_lists_only_jobs_waiting_to_run_like_atq(cli_runner, jobs):
+    assert listed(cli_runner, "--scheduled") == [jobs["queued"], jobs["sooner"], jobs["later"]]
+    result = cli_runner("list", "--scheduled")
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["id", "task", "args", "state", "when", "(UTC)", "runtime"]
+    assert [line.split()[0] for line in lines[1:]] == [jobs[name][:8] for name in ("queued", "sooner", "later")]
+    assert "schedcli.tasks.publish_article  7" in lines[1]
+
+
+def test_filters_by_state_task_and_age_and_stops_at_the_limit(cli_runner, jobs, database_url):
+    assert listed(cli_runner, "--state", "failure") == [jobs["failed"]]
+    assert listed(cli_runner, "--state", "SUCCESS", "--state", "failure") == [jobs["failed"], jobs["done"]]
+    assert listed(cli_runner, "--state", "scheduled", "--state", "success") == [
+        jobs["sooner"], jobs["later"], jobs["done"]]
+    assert listed(cli_runner, "--task", "schedcli.tasks.publish_article") == [jobs["queued"]]
+    assert listed(cli_runner, "--limit", "2") == [jobs["queued"], jobs["sooner"]]
+    assert listed(cli_runner, "--limit", "4") == [jobs["queued"], jobs["sooner"], jobs["later"], jobs["failed"]]
+    with JobStore.open(database_url) as store:
+        old = record_job(store, state="SUCCESS", created=time.time() - 7200)
+    assert old in listed(cli_runner)
+    assert old not in listed(cli_runner, "--since", "1h")
+    assert len(listed(cli_runner, "--since", "1h")) == 5
+
+
+def test_json_prints_each_job_as_status_json_does(cli_runner, jobs, database_url):
+    result = cli_runner("list", "--json", "--state", "failure")
+    with JobStore.open(database_url) as store:
+        assert json.loads(result.stdout) == [store.get(jobs["failed"]).to_json()]
+
+
+@pytest.mark.parametrize("options, message", [
+    (("--state", "pending"), "unknown state 'PENDING'; valid states: SENDING, SCHEDULED, QUEUED, STARTED, "
+                             "PROGRESS, RETRY, SUCCESS, FAILURE, CANCELLED, EXPIRED"),
+    (("--scheduled", "--state", "success"), "with --scheduled, --state can only be SCHEDULED, QUEUED, RETRY"),
+    (("--since", "yesterday"), "bad period 'yesterday'"),
+    (("--limit", "0"), "0 is not in the range x>=1"),
+])
+def test_bad_options_exit_2_and_say_why(cli_runner, database_url, options, message):
+    result = cli_runner("list", *options)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert message in result.stderr
+
+
+def test_an_empty_store_lists_nothing(cli_runner, database_url):
+    result = cli_runner("list")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "No jobs.\n")
+    assert cli_runner("list", "--json").stdout == "[]\n"
+
+
+@pytest.mark.broker
+def test_jobs_sent_and_run_through_a_worker_are_listed_in_order(cli_runner, start_worker):
+    start_worker()
+    ids = {}
+    for name, delay in (("in_2h", "2h"), ("in_1h", "1h")):
+        result = cli_runner("call", "schedcli.tasks.echo", name, "--in", delay, "-q")
+        ids[name] = result.stdout.strip()
+    for name in ("first", "second"):
+        result = cli_runner("call", "schedcli.tasks.echo", name, "--wait", "-q")
+        assert result.exit_code == 0, result.stderr
+        ids[name] = result.stdout.strip()
+    assert listed(cli_runner) == [ids[name] for name in ("in_1h", "in_2h", "second", "first")]
+    assert listed(cli_runner, "--scheduled") == [ids["in_1h"], ids["in_2h"]]
+    assert listed(cli_runner, "--state", "success") == [ids["second"], ids["first"]]
