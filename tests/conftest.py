@@ -118,20 +118,60 @@ def rabbitmqctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, check=check, timeout=60)
 
 
-@pytest.fixture
-def broker_url(rabbitmq, monkeypatch):
-    """A virtual host of this test's own on the real RabbitMQ; its URL is exported to subprocesses."""
+class VhostPool:
+    """Virtual hosts made a batch at a time: one `rabbitmqctl eval` costs about a second, however many it makes."""
+
+    BATCH = 16
+
+    def __init__(self):
+        self.session = uuid.uuid4().hex[:8]
+        self.free: list[str] = []
+        self.made: list[str] = []
+
+    def _eval(self, body: str) -> None:
+        rabbitmqctl("eval", body)
+
+    def take(self) -> str:
+        if not self.free:
+            names = [f"schedcli-test-{self.session}-{len(self.made) + n}" for n in range(self.BATCH)]
+            self._eval(", ".join(
+                f'ok = rabbit_vhost:add(<<"{name}">>, <<"schedcli-tests">>), '
+                f'ok = rabbit_auth_backend_internal:set_permissions(<<"guest">>, <<"{name}">>, '
+                f'<<".*">>, <<".*">>, <<".*">>, <<"schedcli-tests">>)' for name in names) + ".")
+            self.made += names
+            self.free += names
+        return self.free.pop(0)
+
+    @staticmethod
+    def delete_later(name: str) -> None:
+        """Delete in the background: a vhost full of quorum queues takes a while to go."""
+        subprocess.Popen(["rabbitmqctl", "-q", "delete_vhost", name], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+
+    def delete_unused(self) -> None:
+        if self.free:
+            self._eval(", ".join(f'rabbit_vhost:delete(<<"{name}">>, <<"schedcli-tests">>)'
+                                 for name in self.free) + ", ok.")
+
+
+@pytest.fixture(scope="session")
+def vhost_pool(rabbitmq):
     if shutil.which("rabbitmqctl") is None:
         pytest.fail("rabbitmqctl is not on PATH; the broker tests create a virtual host each", pytrace=False)
-    vhost = f"schedcli-test-{uuid.uuid4().hex[:10]}"
-    rabbitmqctl("add_vhost", vhost)
-    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    pool = VhostPool()
+    yield pool
+    pool.delete_unused()
+
+
+@pytest.fixture
+def broker_url(rabbitmq, vhost_pool, monkeypatch):
+    """A virtual host of this test's own on the real RabbitMQ; its URL is exported to subprocesses."""
     parts = urlsplit(rabbitmq)
+    vhost = vhost_pool.take()
     url = f"{parts.scheme}://{parts.netloc}/{vhost}"
     monkeypatch.setenv("SCHEDCLI_BROKER_URL", url)
     yield url
-    subprocess.Popen(["rabbitmqctl", "-q", "delete_vhost", vhost], stdout=subprocess.DEVNULL,
-                     stderr=subprocess.DEVNULL)
+    vhost_pool.delete_later(vhost)
 
 
 class WorkerProcess:
@@ -214,8 +254,8 @@ def start_worker(broker_url, database_url, tmp_path):
         return worker
 
     yield start
-    for worker in workers:
-        worker.stop()
+    for worker in workers:  # the vhost is thrown away: no need for a warm shutdown
+        worker.kill()
 
 
 def free_port() -> int:

@@ -144,28 +144,41 @@ def test_rabbitmq_restart_while_jobs_are_scheduled_loses_none_runs_none_twice_or
     assert worker.process.poll() is None
 
 
+def _set_rabbit_env(name: str, value: int | None) -> None:
+    if value is None:
+        rabbitmqctl("eval", f"application:unset_env(rabbit, {name}).")
+    else:
+        rabbitmqctl("eval", f"application:set_env(rabbit, {name}, {value}).")
+
+
+def _rabbit_env(name: str) -> int | None:
+    match = re.search(r"\{ok,\s*(\d+)\}", rabbitmqctl("eval", f"application:get_env(rabbit, {name}).").stdout)
+    return int(match.group(1)) if match else None
+
+
 @pytest.fixture
 def short_consumer_timeout(rabbitmq):
-    """RabbitMQ's consumer_timeout lowered to 5 s for this test (channels read it when they open)."""
-    before = rabbitmqctl("eval", "application:get_env(rabbit, consumer_timeout).").stdout.strip()
-    rabbitmqctl("eval", "application:set_env(rabbit, consumer_timeout, 5000).")
+    """RabbitMQ's consumer_timeout lowered to 5 s, and checked every second instead of every minute.
+
+    Channels read both when they open, so this must come before the worker starts.
+    """
+    before = {name: _rabbit_env(name) for name in ("consumer_timeout", "channel_tick_interval")}
+    _set_rabbit_env("consumer_timeout", 5000)
+    _set_rabbit_env("channel_tick_interval", 1000)
     yield
-    match = re.search(r"\{ok,\s*(\d+)\}", before)
-    if match:
-        rabbitmqctl("eval", f"application:set_env(rabbit, consumer_timeout, {match.group(1)}).")
-    else:
-        rabbitmqctl("eval", "application:unset_env(rabbit, consumer_timeout).")
+    for name, value in before.items():
+        _set_rabbit_env(name, value)
 
 
 @pytest.mark.slow
 def test_job_due_past_consumer_timeout_runs_once_on_time_and_no_worker_dies(short_consumer_timeout, broker_url,
                                                                             start_worker):
     worker = start_worker()
-    [job_id] = send_jobs(1, delay="90s")
-    time.sleep(45)  # well past the 5 s consumer_timeout, and past one of the broker's periodic checks
+    [job_id] = send_jobs(1, delay="16s")
+    time.sleep(9)  # past the 5 s consumer_timeout, and past several of the broker's checks
     counts = queue_counts(broker_url)
     assert counts["schedcli"][1] == 0, f"the worker holds the job unacknowledged: {counts}"
-    job = wait_for_states([job_id], {"SUCCESS"}, timeout=90)[job_id]
+    job = wait_for_states([job_id], {"SUCCESS"}, timeout=30)[job_id]
     assert 0 <= job.started_at - job.eta < 5
     assert worker.process.poll() is None, worker.log
     assert runs_per_job(worker) == {job_id: 1}

@@ -35,7 +35,7 @@ def test_user_app_given_with_app_is_driven_by_worker_start(start_worker, tmp_pat
 
 def test_worker_status_lists_answering_workers(start_worker):
     worker = start_worker("--concurrency", "3")
-    result = run_schedcli("worker", "status", "--json", "--timeout", "3")
+    result = run_schedcli("worker", "status", "--json", "--timeout", "1.5")
     assert result.returncode == 0, result.stderr
     workers = json.loads(result.stdout)
     assert len(workers) == 1

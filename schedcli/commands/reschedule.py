@@ -1,10 +1,4 @@
-"""`schedcli reschedule`: move a job that waits to run to another time.
-
-RabbitMQ cannot change a message it holds, so the job is replaced: a new job with the same task,
-arguments, queue and key is sent for the new time first, and only once RabbitMQ confirmed it is
-the old one cancelled, in the same store transaction that hands its key over and links the two.
-A broker that is down leaves the old job untouched.
-"""
+"""`schedcli reschedule`: move a job that waits to run to another time (see `schedcli.steering`)."""
 
 from __future__ import annotations
 
@@ -33,35 +27,12 @@ def command(application, job_id, when, quiet, as_json):
     """
     if when is None:
         raise click.UsageError("give the new time with --in or --at")
-    import time
-    from dataclasses import replace
-
-    from schedcli.dispatch import Dispatcher
-    from schedcli.exceptions import BrokerUnavailable, ScheduleError
-    from schedcli.jobinput import job_request
-    from schedcli.store import PENDING_STATES, JobStore
+    from schedcli.steering import reschedule
+    from schedcli.store import JobStore
 
     settings = application.settings
     with JobStore.open(settings.database_url) as store:
-        old = store.get(job_id)
-        if old.state not in PENDING_STATES:
-            raise ScheduleError(f"job {old.id} is {old.state}; only a job waiting to run (scheduled, queued or "
-                                "retrying) can be rescheduled")
-        now = time.time()
-        request = job_request(old.task, old.args, old.kwargs, when=when, now=now)
-        if old.expires is not None:
-            window = old.expires - (old.eta if old.eta is not None else old.created_at)
-            request.expires = (request.eta if request.eta is not None else now) + window
-        # Sent without the key: the old job holds it until the switch below hands it over.
-        [sent] = Dispatcher(replace(settings, app=old.app), queue=old.queue).send([request])
-        if sent.error:
-            raise BrokerUnavailable(f"the new job was not sent ({sent.error}); job {old.id} is unchanged")
-        if not store.replace_waiting(old.id, sent.job_id, time.time()):
-            store.cancel(sent.job_id, time.time())
-            raise ScheduleError(f"job {old.id} is {store.get(old.id).state} now; it was not rescheduled")
-        new = store.get(sent.job_id)
-        store.follow_publish_job(old.id, new.id, new.eta)
-        old = store.get(old.id)
+        old, new = reschedule(settings, store, job_id, when)
     if as_json:
         import json
 
