@@ -10,7 +10,7 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Exchange, Queue
 
-from schedcli.settings import QUEUE_NAME, Settings, resolve_settings
+from schedcli.settings import QUEUE_NAME, Settings, broker_ssl_options, resolve_settings
 
 # A worker holds at most this many due-now ETA jobs (the sub-second remainder of a delay);
 # everything due later waits in RabbitMQ's delay queues, not in the worker.
@@ -26,22 +26,6 @@ def scheduler_queue(name: str = QUEUE_NAME) -> Queue:
         durable=True,
         queue_arguments={"x-queue-type": "quorum"},
     )
-
-
-def broker_ssl_options(settings: Settings) -> dict | bool | None:
-    """Celery's `broker_use_ssl` for amqps:// URLs: the CA and client certificate from settings."""
-    if not settings.broker_url.startswith("amqps://"):
-        return None
-    import ssl
-
-    options: dict = {"cert_reqs": ssl.CERT_REQUIRED}
-    if settings.broker_ca_file:
-        options["ca_certs"] = settings.broker_ca_file
-    if settings.broker_cert_file:
-        options["certfile"] = settings.broker_cert_file
-    if settings.broker_key_file:
-        options["keyfile"] = settings.broker_key_file
-    return options
 
 
 def scheduler_config(settings: Settings) -> dict:

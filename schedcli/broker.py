@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 from schedcli.amqpframes import longstr_field, publish_frames, shortstr, table
 from schedcli.exceptions import BadInput, BrokerUnavailable
 from schedcli.routing import Route
-from schedcli.settings import Settings, mask_url
+from schedcli.settings import BROKER_URL_FORM, Settings, broker_ssl_options, mask_url
 
 DELAY_LEVELS = 28  # Celery's native delayed delivery: celery_delayed_0 .. celery_delayed_27
 MAX_DELAY_SECONDS = 2**DELAY_LEVELS - 1
@@ -130,6 +130,8 @@ class PublishOutcome:
     confirmed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     error: str | None = None  # set when the connection failed part-way; unlisted jobs were not sent
+    # Failed jobs that were on their way when the connection failed: RabbitMQ may hold them all the same.
+    unconfirmed: list[str] = field(default_factory=list)
 
 
 def connection_options(settings: Settings, connect_timeout: float) -> dict:
@@ -137,12 +139,10 @@ def connection_options(settings: Settings, connect_timeout: float) -> dict:
     try:
         parts = urlsplit(settings.broker_url)
         port = parts.port
-    except ValueError as exc:
-        raise BadInput(f"malformed broker URL {mask_url(settings.broker_url)!r}: {exc}") from None
-    if parts.scheme not in ("amqp", "amqps", "pyamqp") or not parts.hostname:
-        raise BadInput(
-            f"malformed broker URL {mask_url(settings.broker_url)!r}; expected amqp://user:password@host:5672/vhost"
-        )
+    except ValueError:
+        parts = port = None
+    if parts is None or parts.scheme not in ("amqp", "amqps", "pyamqp") or not parts.hostname:
+        raise BadInput(f"malformed broker URL {mask_url(settings.broker_url)!r}; expected {BROKER_URL_FORM}")
     secure = parts.scheme == "amqps"
     vhost = unquote(parts.path[1:]) if parts.path not in ("", "/") else "/"
     options = {
@@ -155,16 +155,7 @@ def connection_options(settings: Settings, connect_timeout: float) -> dict:
         "write_timeout": connect_timeout,
     }
     if secure:
-        import ssl
-
-        context = {"cert_reqs": ssl.CERT_REQUIRED, "server_hostname": parts.hostname}
-        if settings.broker_ca_file:
-            context["ca_certs"] = settings.broker_ca_file
-        if settings.broker_cert_file:
-            context["certfile"] = settings.broker_cert_file
-        if settings.broker_key_file:
-            context["keyfile"] = settings.broker_key_file
-        options["ssl"] = context
+        options["ssl"] = {**broker_ssl_options(settings), "server_hostname": parts.hostname}
     return options
 
 
@@ -368,6 +359,7 @@ class Publisher:
             reason = f"not confirmed: {_describe(exc)}"
             for job_id in pending.values():
                 outcome.failed[job_id] = reason
+            outcome.unconfirmed = list(pending.values())
             pending.clear()
             outcome.error = str(self._unavailable(exc))
             self.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schedcli.exceptions import BadInput
-from schedcli.settings import Settings
+from schedcli.settings import BROKER_URL_FORM, Settings, mask_url
 
 
 def load_celery_app(settings: Settings):
@@ -11,7 +11,9 @@ def load_celery_app(settings: Settings):
     if settings.uses_bundled_app:
         from schedcli.app import create_app
 
-        return create_app(settings)
+        celery_app = create_app(settings)
+        check_broker_url(celery_app.conf.broker_url)
+        return celery_app
     from celery.app.utils import find_app
 
     try:
@@ -24,4 +26,25 @@ def load_celery_app(settings: Settings):
     if settings.sources.get("broker_url", "default") != "default":
         celery_app.conf.broker_url = settings.broker_url
     celery_app.conf.schedcli_settings = settings
+    check_broker_url(celery_app.conf.broker_url)
     return celery_app
+
+
+def check_broker_url(url: str | None) -> None:
+    """BadInput for a broker URL kombu cannot use (unreadable, or naming no transport it has); Celery itself
+    would crash on it with a bare ValueError or KeyError when it first connects."""
+    if not isinstance(url, str) or not url:  # unset, or a list of failover URLs: left to kombu
+        return
+    from urllib.parse import urlsplit
+
+    from kombu.transport import resolve_transport
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # reading the port is what checks it
+    except ValueError:
+        raise BadInput(f"malformed broker URL {mask_url(url)!r}; expected {BROKER_URL_FORM}") from None
+    try:
+        resolve_transport(parts.scheme.split("+", 1)[0])
+    except KeyError as exc:
+        raise BadInput(f"malformed broker URL {mask_url(url)!r}: {exc.args[0]}") from None

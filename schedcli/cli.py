@@ -75,6 +75,12 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for arg in args:
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:  # bytes that are not UTF-8 reach Python as lone surrogates
+                shown = arg.encode("utf-8", "backslashreplace").decode("utf-8")
+                raise click.UsageError(f"argument '{shown}' is not UTF-8 text") from None
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as exc:

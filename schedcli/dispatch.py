@@ -2,8 +2,10 @@
 
 The order matters: the broker connection is opened first (a broker that is down leaves the store
 untouched); each job is recorded as SENDING before it is published, becomes SCHEDULED or QUEUED
-once RabbitMQ confirmed it, and its record is removed when RabbitMQ did not. So a job the store
-shows as scheduled is one RabbitMQ holds, and a job reported as not sent was not confirmed.
+once RabbitMQ confirmed it, and its record is removed when RabbitMQ refused it or it never left.
+A job that was on the wire when the connection failed may have reached RabbitMQ unconfirmed: it
+is recorded CANCELLED, so workers skip that copy. So a job the store shows as scheduled is one
+RabbitMQ holds, and a job reported as not sent never runs.
 """
 
 from __future__ import annotations
@@ -55,7 +57,11 @@ def check_payload(args, kwargs) -> None:
         raise BadInput(f"args must be a JSON array, got {type(args).__name__}: e.g. --args '[42, \"x\"]'")
     if not isinstance(kwargs, dict):
         raise BadInput(f"kwargs must be a JSON object, got {type(kwargs).__name__}: e.g. --kwargs '{{\"a\": 1}}'")
-    size = len(json.dumps([args, kwargs], ensure_ascii=False).encode("utf-8"))
+    try:
+        size = len(json.dumps([args, kwargs], ensure_ascii=False).encode("utf-8"))
+    except UnicodeEncodeError:  # bytes of a file that are not UTF-8, or a JSON escape like "\ud800"
+        raise BadInput("args and kwargs hold text that is not UTF-8: a stray byte, or half a surrogate pair "
+                       "like \\ud800") from None
     if size > MAX_MESSAGE_BYTES:
         raise BadInput(f"args and kwargs are {size:,} bytes as JSON; the limit is {MAX_MESSAGE_BYTES:,} bytes")
 
@@ -114,6 +120,9 @@ class Dispatcher:
             self.route(request.task)
         results = [Dispatched(request) for request in requests]
         with Publisher(self.broker_settings()) as publisher, JobStore.open(self.settings.database_url) as store:
+            # Before anything is recorded: RabbitMQ refusing to declare a queue leaves the store untouched.
+            for route in {self.route(request.task) for request in requests}:
+                publisher.ensure_topology(route)
             for start in range(0, len(results), BATCH):
                 batch = results[start:start + BATCH]
                 now_batch = time.time() if now is None else now
@@ -137,13 +146,18 @@ class Dispatcher:
                     messages.append(TaskMessage(result.job_id, request.task, request.args, request.kwargs,
                                                 eta=request.eta, expires=request.expires,
                                                 route=self.route(request.task)))
+                unconfirmed: set[str] = set()
                 if publisher.connection is None:
                     outcome_error, confirmed, failed = "RabbitMQ connection lost earlier in this send", set(), {}
                 else:
                     outcome = publisher.publish(messages, now_batch)
                     outcome_error, confirmed, failed = outcome.error, set(outcome.confirmed), outcome.failed
+                    unconfirmed = set(outcome.unconfirmed)
                 store.mark_sent(list(confirmed), time.time())
-                unsent = [message.job_id for message in messages if message.job_id not in confirmed]
+                store.mark_unconfirmed([message.job_id for message in messages if message.job_id in unconfirmed],
+                                       time.time())
+                unsent = [message.job_id for message in messages
+                          if message.job_id not in confirmed and message.job_id not in unconfirmed]
                 store.discard_unsent(unsent)
                 for result in batch:
                     if result.existing or result.job_id in confirmed:

@@ -10,10 +10,27 @@ from schedcli.dispatch import JobRequest, check_eta, check_payload
 from schedcli.exceptions import BadInput, ScheduleError
 
 
+def loads(text: str):
+    """`json.loads`; JSON nested deeper than Python can follow is a ValueError, as other bad JSON is."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def is_unicode(text: str) -> bool:
+    """False for text holding half a surrogate pair (a JSON escape like "\\ud800"), which no database stores."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def read_arg(text: str):
     """An ARG as JSON when it parses as JSON, otherwise the plain string."""
     try:
-        return json.loads(text)
+        return loads(text)
     except ValueError:
         return text
 
@@ -22,11 +39,11 @@ def parse_json_option(text: str | None, option: str, expected: type, example: st
     if text is None:
         return expected()
     try:
-        value = json.loads(text)
+        value = loads(text)
     except ValueError as exc:
         raise BadInput(f"{option} is not JSON ({exc}); e.g. {option} '{example}'") from None
     if not isinstance(value, expected):
-        kind = "an array" if expected is list else "an object"
+        kind = "array" if expected is list else "object"
         raise BadInput(f"{option} must be a JSON {kind}, got {type(value).__name__}; e.g. {option} '{example}'")
     return value
 
@@ -60,7 +77,7 @@ def job_request(task: str, args: list, kwargs: dict, *, when=None, expires=None,
     expires_at = eta_of(expires, now)
     if expires_at is not None and eta is not None and expires_at <= eta:
         raise BadInput("--expires must come after the time the job is due")
-    if key is not None and (not isinstance(key, str) or not key or len(key) > 200):
+    if key is not None and (not isinstance(key, str) or not key or len(key) > 200 or not is_unicode(key)):
         raise BadInput("a key must be a non-empty string of at most 200 characters")
     return JobRequest(task=task, args=args, kwargs=kwargs, eta=eta, expires=expires_at, key=key, line=line)
 
@@ -82,7 +99,7 @@ def read_job_lines(lines: Iterable[str], task: str, zone: str, expires=None,
             continue
         try:
             try:
-                spec = json.loads(text)
+                spec = loads(text)
             except ValueError as exc:
                 raise BadInput(f"not JSON ({exc})") from None
             if not isinstance(spec, dict):

@@ -93,18 +93,25 @@ def follow_job_live(store, job_id: str, show: bool = True):
     from schedcli.follow import follow_job
 
     job = None
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                        console=console(stderr=True), transient=True, disable=not show)
+    # The step comes from the task: never markup. A bar only for numbers a bar can show.
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
+                        TaskProgressColumn(), console=console(stderr=True), transient=True, disable=not show)
     with progress:
         bar = progress.add_task("waiting", total=None)
         for job in follow_job(store, job_id):
             description = job.state.lower()
             total = completed = None
             if job.progress:
-                total, completed = job.progress.get("total"), job.progress.get("current")
+                current, of = job.progress.get("current"), job.progress.get("total")
+                if _is_number(current) and _is_number(of) and of > 0:
+                    total, completed = of, current
                 description = visible(str(job.progress.get("step") or "running"))
             progress.update(bar, description=description, total=total, completed=completed or 0)
     return job
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def render_outcome(job) -> None:
@@ -162,7 +169,7 @@ def _progress_cell(progress: dict, plain: bool):
     from rich.progress_bar import ProgressBar
 
     current, total, step = progress.get("current"), progress.get("total"), progress.get("step")
-    numeric = all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in (current, total))
+    numeric = _is_number(current) and _is_number(total)
     text = f"{current}/{total}" if total is not None else f"{current}"
     if numeric and total > 0:
         text += f" ({current / total:.0%})"

@@ -89,6 +89,22 @@ def report_paths(reports_dir: Path, job_id: str, formats: Collection[str]) -> li
     return paths
 
 
+def check_reports_folder(reports_dir: Path) -> None:
+    """ReportsFolderError unless the reports folder is writable, or could be created in a writable folder.
+
+    Creates nothing: `report run` checks before sending, so a job bound to fail is never sent.
+    """
+    folder = Path(reports_dir).resolve()
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ReportsFolderError(f"cannot create the reports folder {folder}: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        problem = "is not writable" if existing == folder else f"cannot be created: {existing} is not writable"
+        raise ReportsFolderError(f"the reports folder {folder} {problem}")
+
+
 def jobs_in_period_where(store, start: float) -> str:
     """The WHERE clause for the period's jobs that reads fastest: through the indexes, or one scan."""
     [(all_jobs,)] = list(store.query("SELECT COUNT(*) FROM jobs"))

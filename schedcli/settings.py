@@ -8,13 +8,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from schedcli.exceptions import ConfigError
 
 DEFAULT_BROKER_URL = "amqp://guest:guest@localhost:5672//"
 DEFAULT_APP = "schedcli.app"
 QUEUE_NAME = "schedcli"
+# What a malformed broker URL is told. Never the parser's own words: they can quote part of the password.
+BROKER_URL_FORM = "amqp://user:password@host:5672/vhost (in the password, write / # ? @ as %2F %23 %3F %40)"
 
 
 def data_dir(environ: dict[str, str] | None = None) -> Path:
@@ -102,16 +103,17 @@ class Settings:
 
 
 def mask_url(url: str) -> str:
-    """`amqp://user:secret@host//` -> `amqp://user:***@host//`; other URLs unchanged."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    """`amqp://user:secret@host//` -> `amqp://user:***@host//`; other URLs unchanged.
+
+    Read leniently, not as a URL: everything between `user:` and the last `@` is the password, so one
+    holding characters a URL may not (`/`, `#`, `@`) is still masked whole.
+    """
+    scheme, separator, rest = url.partition("://")
+    userinfo, at, hostinfo = rest.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    if not separator or not at or not colon or "/" in user:
         return url
-    if parts.password is None:
-        return url
-    userinfo, _, hostinfo = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostinfo}"))
+    return f"{scheme}://{user}:***@{hostinfo}"
 
 
 def find_config_file(environ: dict[str, str], cwd: Path) -> Path | None:
@@ -192,3 +194,21 @@ def resolve_settings(
         sources=sources,
         config_file=str(config_path) if config_path else None,
     )
+
+
+def broker_ssl_options(settings: Settings) -> dict | bool | None:
+    """TLS options for amqps:// URLs (Celery's `broker_use_ssl`, py-amqp's `ssl`): CA and client certificate."""
+    if not settings.broker_url.startswith("amqps://"):
+        return None
+    import ssl
+
+    # server_hostname None: kombu fills in the URL's host, so Celery checks the certificate names it; without the
+    # key it checks no name at all, and any certificate the CA signed would do.
+    options: dict = {"cert_reqs": ssl.CERT_REQUIRED, "server_hostname": None}
+    if settings.broker_ca_file:
+        options["ca_certs"] = settings.broker_ca_file
+    if settings.broker_cert_file:
+        options["certfile"] = settings.broker_cert_file
+    if settings.broker_key_file:
+        options["keyfile"] = settings.broker_key_file
+    return options

@@ -376,6 +376,8 @@ def _connect_sqlalchemy(url: str) -> _Database:
         raise database.failure("load the database driver", hint) from exc
     except sqlalchemy.exc.SQLAlchemyError as exc:
         raise database.failure("open the database", exc) from exc
+    except ValueError as exc:  # a port that is not a number, an unclosed [: its words may quote the password
+        raise database.failure("read the URL", "in the password, write / # ? @ as %2F %23 %3F %40") from exc
     database = _Database(url, None, sqlite=False, paramstyle=engine.dialect.paramstyle,
                          errors=(engine.dialect.loaded_dbapi.Error,), engine=engine,
                          server_cursors=engine.dialect.driver in ("psycopg2", "psycopg"))
@@ -522,6 +524,18 @@ class JobStore:
             tx.execute_in(
                 "UPDATE jobs SET state = CASE WHEN eta IS NOT NULL AND eta > ? THEN 'SCHEDULED' ELSE 'QUEUED' END "
                 "WHERE state = 'SENDING' AND id IN ({})", ids, (now,))
+
+    def mark_unconfirmed(self, ids: list[str], now: float) -> None:
+        """These were on their way when the connection failed: RabbitMQ may hold them though it never confirmed.
+        Recorded CANCELLED (not forgotten), so a copy that did arrive is skipped by every worker rather than run
+        beside the job sent again; their keys are free."""
+        if not ids:
+            return
+        with self._db.transaction() as tx:
+            tx.execute_in("UPDATE jobs SET state = 'CANCELLED', finished_at = ?, error_type = ?, error_message = ? "
+                          "WHERE state = 'SENDING' AND id IN ({})", ids,
+                          (now, "schedcli.exceptions.BrokerUnavailable",
+                           "not sent: the connection to RabbitMQ failed before RabbitMQ confirmed it"))
 
     def discard_unsent(self, ids: list[str]) -> None:
         """RabbitMQ did not confirm these: forget the ones still SENDING."""

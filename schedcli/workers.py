@@ -17,6 +17,26 @@ def ensure_broker_reachable(celery_app, timeout: float = 4.0) -> None:
         connection.release()
 
 
+def check_broker_login(celery_app, timeout: float = 4.0) -> None:
+    """`BrokerUnavailable` when the broker answers but refuses the login or the virtual host: a worker would
+    retry that forever, several times a second. A broker that does not answer is left to the worker, which
+    waits for it."""
+    from kombu.exceptions import OperationalError
+
+    connection = celery_app.connection_for_read()
+    try:
+        connection.ensure_connection(max_retries=0, timeout=timeout)
+    except (OperationalError, OSError):
+        return
+    except Exception as exc:  # kombu passes the transport's own refusals through (amqp's AccessRefused, ...)
+        raise BrokerUnavailable(
+            f"RabbitMQ at {mask_url(celery_app.conf.broker_url)} refused the connection ({exc}); check the user, "
+            "password and virtual host in the broker URL (--broker / SCHEDCLI_BROKER_URL)"
+        ) from None
+    finally:
+        connection.release()
+
+
 def broker_unavailable_message(url: str, exc: BaseException) -> str:
     return (
         f"RabbitMQ at {mask_url(url)} is not available ({exc}); start it with "

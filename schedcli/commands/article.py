@@ -36,7 +36,10 @@ def add(application, title, body_file, as_json):
     title = title.strip()
     if not title:
         raise click.BadParameter("an article needs a title", param_hint="TITLE")
-    body = body_file.read() if body_file is not None else None
+    try:
+        body = body_file.read() if body_file is not None else None
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(f"not UTF-8 text ({exc})", param_hint="--body-file") from None
     with JobStore.open(application.settings.database_url) as store:
         article_id = store.add_article(title, body, time.time())
         article = store.get_article(article_id)

@@ -17,7 +17,9 @@ from schedcli.commands.sending import sending_options
 @click.option("--queue", metavar="QUEUE", help="Send to this queue instead of the app's route for the task.")
 @click.option("--expires", type=TIME_EXPRESSION, metavar="TIME",
               help="Drop the job if it has not started by then (`1h`, `tomorrow 12:00`).")
-@click.option("--from-file", "from_file", type=click.File("r", encoding="utf-8"), metavar="FILE",
+# Bytes that are not UTF-8 are kept (as surrogates) so that only their line is refused, with its number.
+@click.option("--from-file", "from_file", metavar="FILE",
+              type=click.File("r", encoding="utf-8", errors="surrogateescape"),
               help="Send one job per line of JSON: {\"args\", \"kwargs\", \"in\", \"at\", \"key\"}; `-` reads stdin.")
 @sending_options
 @click.pass_obj

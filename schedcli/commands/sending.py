@@ -62,7 +62,7 @@ def follow_until_done(settings, job_id: str, quiet: bool) -> None:
         except KeyboardInterrupt:
             click.echo(f"Stopped waiting; the job goes on. Look again with: schedcli status {job_id}", err=True)
             sys.exit(130)
-    if not quiet:
+    if not quiet or job.state != "SUCCESS":  # an error goes to stderr even with -q or --json
         render_outcome(job)
     if job.state != "SUCCESS":
         sys.exit(1)

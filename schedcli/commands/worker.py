@@ -38,10 +38,12 @@ def start(application, concurrency, queues, loglevel, hostname, pool):
     """
     from schedcli.celery_app import load_celery_app
     from schedcli.worker_hooks import install_worker_hooks
+    from schedcli.workers import check_broker_login
 
     settings = application.settings
     celery_app = load_celery_app(settings)
     install_worker_hooks(celery_app, settings)
+    check_broker_login(celery_app)
     # Mingle and gossip share revokes and presence between workers; cancels live in the job store
     # instead, and skipping mingle saves a second at every start.
     argv = ["worker", "--loglevel", loglevel, "--hostname", hostname, "--pool", pool, "--without-mingle",

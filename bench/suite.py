@@ -1,0 +1,141 @@
+"""Run the figures of issue 7 and print each beside its baseline from the same run.
+
+    bench/run [--quick] [--only startup,send,...] [--json FILE]
+
+Needs RabbitMQ on 127.0.0.1:5672 (guest/guest, or SCHEDCLI_BENCH_BROKER_URL) and `rabbitmqctl`:
+each figure that crosses the broker gets a vhost of its own, deleted after. Exits 0 when every
+target is met, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import bulk, lateness, memory, single_send, startup, store_reads
+from bench.harness import Bench, Row, Target, scratch_folder
+
+PARSE_TARGET_US = 1000.0
+REPORT_TARGET_SECONDS = 60.0
+REPORT_TARGET_MB = 200.0
+
+
+def report_figure(bench: Bench) -> list[Row]:
+    """Figure 7: the report job over 1,000,000 rows (bench/report_bench.py), against a bare read of them."""
+    from bench.report_bench import measure
+
+    rows = bench.size(1_000_000, 100_000)
+    m = measure(rows)
+    label = f"7 report over {rows:,} rows"
+    return [
+        Row(f"{label}: seconds", m["report_seconds"], m["baseline_seconds"], "s", Target(REPORT_TARGET_SECONDS),
+            "bare read of the rows"),
+        Row(f"{label}: peak RSS", m["report_peak_rss_mb"], m["baseline_peak_rss_mb"], "MB",
+            Target(REPORT_TARGET_MB), "bare read of the rows"),
+    ]
+
+
+def parse_figure(bench: Bench) -> list[Row]:
+    """Figure 8: what reading a time expression costs (bench/timeparse_bench.py), against dateutil's parse."""
+    from bench.timeparse_bench import measure
+
+    baseline, *expressions = measure()
+    slowest = max(expressions, key=lambda row: row["median_us"])
+    return [Row("8 parse a time expression (slowest)", slowest["median_us"], baseline["median_us"], "µs",
+                Target(PARSE_TARGET_US), "dateutil parse of an ISO date", note=repr(slowest["name"]))]
+
+
+FIGURES = {
+    "startup": startup.run,
+    "send": single_send.run,
+    "store": store_reads.run,
+    "bulk": bulk.run,
+    "timing": lateness.run,
+    "memory": memory.run,
+    "report": report_figure,
+    "parse": parse_figure,
+}
+
+
+def _number(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int) or abs(value) >= 100:
+        text = f"{value:,.0f}"
+    elif abs(value) >= 10:
+        text = f"{value:.1f}"
+    else:
+        text = f"{value:.2f}"
+    return f"{text} {unit}".rstrip()
+
+
+def format_table(rows: list[Row]) -> str:
+    """The table, then what each baseline is and any notes."""
+    header = ("figure", "schedcli", "baseline", "ratio", "target", "met")
+    lines = [header]
+    for row in rows:
+        met = "-" if row.met is None else "yes" if row.met else "NO"
+        ratio = "-" if row.ratio is None else f"{row.ratio:.2f}x"
+        lines.append((row.figure, _number(row.schedcli, row.unit), _number(row.baseline, row.unit), ratio,
+                      row.target.describe(row.unit) if row.target else "-", met))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(line))
+            for line in lines]
+    text.insert(1, "  ".join("-" * width for width in widths))
+    notes = [f"{row.figure}: baseline {row.baseline_name}" + (f"; {row.note}" if row.note else "")
+             for row in rows if row.baseline_name or row.note]
+    return "\n".join(text + [""] + notes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller counts and fewer repeats (about 3 minutes)")
+    parser.add_argument("--only", metavar="NAMES", help=f"comma-separated figures: {','.join(FIGURES)}")
+    parser.add_argument("--json", metavar="FILE", type=Path, help="also write the numbers as JSON to FILE")
+    args = parser.parse_args(argv)
+    names = list(FIGURES) if not args.only else [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = [name for name in names if name not in FIGURES]
+    if unknown:
+        parser.error(f"unknown figure(s) {', '.join(unknown)}; known: {', '.join(FIGURES)}")
+
+    rows: list[Row] = []
+    errors: dict[str, list[str]] = {}
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    with scratch_folder() as scratch:
+        bench = Bench(args.quick, Path(scratch))
+        for name in names:
+            bench.log(f"[bench] {name} ...")
+            figure_started = time.monotonic()
+            # The broker is shared and may restart under a figure: a figure that fails gets one more try,
+            # and the table says so.
+            for _ in range(2):
+                try:
+                    rows += FIGURES[name](bench)
+                    break
+                except Exception as exc:  # one broken figure must not hide the others
+                    bench.log(traceback.format_exc())
+                    errors.setdefault(name, []).append(f"{type(exc).__name__}: {exc}")
+            timings[name] = time.monotonic() - figure_started
+            bench.log(f"[bench] {name} done in {timings[name]:.0f} s")
+
+    print(format_table(rows))
+    failures = {name: reasons for name, reasons in errors.items() if len(reasons) == 2}
+    for name, reasons in errors.items():
+        print(f"{name}: {'FAILED' if name in failures else 'measured on a second try'}: {' / '.join(reasons)}")
+    total = time.monotonic() - started
+    print(f"({'quick' if args.quick else 'full'} run, {total:.0f} s, {platform.python_version()}, "
+          f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({
+            "quick": args.quick, "seconds": total, "figure_seconds": timings, "errors": errors,
+            "rows": [row.to_json() for row in rows],
+        }, indent=2, ensure_ascii=False) + "\n")
+    return 0 if not failures and all(row.met is not False for row in rows) else 1

@@ -1,0 +1,109 @@
+"""`publish`, `report run` and `call` end to end: real RabbitMQ, a real worker, the job store (issue 4)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import run_schedcli
+from test_scheduling import store, wait_for_states
+
+pytestmark = pytest.mark.broker
+
+
+def schedcli_ok(*args, input=None) -> str:
+    result = run_schedcli(*args, input=input)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def job(job_id: str) -> dict:
+    return json.loads(schedcli_ok("status", job_id, "--json"))
+
+
+def test_publish_in_3s_is_scheduled_at_once_happens_after_3s_and_only_once(broker_url, database_url, start_worker):
+    start_worker()
+    article = schedcli_ok("article", "add", "Launch notes").strip()
+    job_id = schedcli_ok("publish", article, "--in", "3s", "-q").strip()
+    scheduled = job(job_id)
+    assert scheduled["state"] == "SCHEDULED"
+    assert json.loads(schedcli_ok("article", "list", "--json"))[0]["state"] == "scheduled"
+
+    done = wait_for_states([job_id], {"SUCCESS"}, timeout=30)[job_id]
+    assert done.started_at >= done.eta
+    [published] = json.loads(schedcli_ok("article", "list", "--json"))
+    assert published["state"] == "published"
+
+    again = run_schedcli("publish", article, "--wait", "--json")
+    assert again.returncode == 0, again.stderr
+    record = json.loads(again.stdout.splitlines()[0])
+    assert wait_for_states([record["id"]], {"SUCCESS"}, timeout=30)[record["id"]].result["published"] is False
+    assert json.loads(schedcli_ok("article", "list", "--json"))[0]["published_at"] == published["published_at"]
+
+
+def test_publish_of_a_missing_article_is_exit_3_and_sends_nothing(broker_url, database_url):
+    result = run_schedcli("publish", "999", "--in", "1h")
+    assert result.returncode == 3
+    assert result.stderr.strip() == "Error: unknown article 999"
+    assert json.loads(schedcli_ok("list", "--json")) == []
+
+
+def test_report_run_wait_follows_the_job_to_its_files(broker_url, database_url, start_worker, tmp_path, monkeypatch):
+    monkeypatch.setenv("SCHEDCLI_REPORTS_DIR", str(tmp_path / "reports"))
+    start_worker()
+    result = run_schedcli("report", "run", "--period", "24h", "--wait")
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout[result.stdout.index("{\n"):])
+    assert sorted(Path(path).suffix for path in outcome["paths"]) == [".csv", ".html"]
+    assert all(Path(path).parent == tmp_path / "reports" for path in outcome["paths"])
+    [report_job] = json.loads(schedcli_ok("list", "--task", "schedcli.tasks.generate_report", "--json"))
+    assert report_job["state"] == "SUCCESS"
+    assert report_job["progress"]["current"] == report_job["progress"]["total"]
+
+
+def test_call_drives_a_task_of_a_user_app_and_wait_shows_its_result(broker_url, database_url, start_worker):
+    start_worker(app_args=("--app", "hookproj:app"))
+    result = run_schedcli("--app", "hookproj:app", "call", "hookproj.add", "2", "3", "--wait")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("5")
+
+    failed = run_schedcli("--app", "hookproj:app", "call", "hookproj.boom", '"no luck"', "--wait", "-q")
+    assert failed.returncode == 1
+    assert "FAILURE" in failed.stderr and "no luck" in failed.stderr and "Traceback" in failed.stderr
+
+
+def test_call_of_a_task_the_user_app_does_not_have_names_the_closest(broker_url, database_url):
+    result = run_schedcli("--app", "hookproj:app", "call", "hookproj.ad", "1")
+    assert result.returncode == 2
+    assert "unknown task 'hookproj.ad'; did you mean hookproj.add" in result.stderr
+
+
+def test_a_key_sends_once_while_its_job_waits(broker_url, database_url):
+    first = schedcli_ok("call", "schedcli.tasks.echo", "1", "--in", "1h", "--key", "nightly", "-q").strip()
+    again = run_schedcli("call", "schedcli.tasks.echo", "2", "--in", "2h", "--key", "nightly")
+    assert again.returncode == 0
+    assert "Already exists (same key)" in again.stdout and first in again.stdout
+    assert [record["id"] for record in json.loads(schedcli_ok("list", "--json"))] == [first]
+
+
+def test_from_file_sends_the_good_lines_in_order_and_reports_the_bad_one(broker_url, database_url):
+    lines = '{"args": [1], "in": "1h"}\n{"args": oops}\n{"args": [3], "at": "tomorrow 12:00"}\n{"in": "yesterday"}\n'
+    result = run_schedcli("call", "schedcli.tasks.echo", "--from-file", "-", "-q", input=lines)
+    assert result.returncode == 1
+    ids = result.stdout.split()
+    assert len(ids) == 2
+    assert [line.split(":")[0] for line in result.stderr.strip().splitlines()] == ["line 2", "line 4"]
+    with store() as jobs:
+        assert [jobs.get(job_id).args for job_id in ids] == [[1], [3]]
+        assert {jobs.get(job_id).state for job_id in ids} == {"SCHEDULED"}
+
+
+def test_a_job_sent_while_no_worker_runs_is_delivered_once_one_starts(broker_url, database_url, start_worker):
+    job_id = schedcli_ok("call", "schedcli.tasks.echo", "early", "-q").strip()
+    assert job(job_id)["state"] == "QUEUED"
+    time.sleep(0.5)
+    start_worker()
+    assert wait_for_states([job_id], {"SUCCESS"}, timeout=30)[job_id].result == {"args": ["early"], "kwargs": {}}
