@@ -118,7 +118,8 @@ class Bench:
                                 stderr=subprocess.PIPE, text=True)
         elapsed = time.perf_counter() - started
         if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} exited {result.returncode}: {result.stderr.strip()[-2000:]}")
+            last_line = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
+            raise RuntimeError(f"{' '.join(command)} exited {result.returncode}: {last_line}")
         return elapsed
 
     def median_times(self, commands: dict[str, list[str]], repeats: int, env: dict | None = None) -> dict[str, float]:
@@ -161,7 +162,9 @@ def vhost(name: str):
         parts = urlsplit(BROKER)
         yield f"{parts.scheme}://{parts.netloc}/{host}"
     finally:
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", host], capture_output=True, timeout=120)
+        if subprocess.run(["rabbitmqctl", "-q", "delete_vhost", host], capture_output=True, timeout=120).returncode:
+            rabbitmqctl("await_startup")
+            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", host], capture_output=True, timeout=120)
 
 
 def vhost_of(url: str) -> str:

@@ -77,16 +77,16 @@ def assert_never_early(jobs: dict) -> None:
 
 def test_scheduled_jobs_wait_in_rabbitmq_not_in_the_worker(broker_url, start_worker):
     worker = start_worker()
-    ids = send_jobs(300, delay="1h")
+    ids = send_jobs(10_000, delay="1h")
     with store() as jobs:
-        assert {jobs.get(job_id).state for job_id in ids} == {"SCHEDULED"}
-    deadline = time.monotonic() + 20
+        assert {job.state for job in jobs.list_jobs(limit=20_000)} == {"SCHEDULED"}
+    deadline = time.monotonic() + 30
     while True:
         counts = queue_counts(broker_url)
-        if counts.get("celery_delayed_11", (0, 0))[0] == 300 or time.monotonic() > deadline:
+        if counts.get("celery_delayed_11", (0, 0))[0] == len(ids) or time.monotonic() > deadline:
             break
         time.sleep(0.5)
-    assert counts["celery_delayed_11"] == (300, 0), counts
+    assert counts["celery_delayed_11"] == (10_000, 0), counts
     assert counts["schedcli"] == (0, 0), counts
     assert worker.process.poll() is None
 
