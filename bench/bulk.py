@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import statistics
+import subprocess
 import sys
 import time
 
-from bench.harness import Bench, Row, Target, delayed_count, schedcli, vhost, wait_until
+from bench.harness import Bench, Row, Target, delayed_count, rabbitmqctl, schedcli, vhost, wait_until
 
 TARGET_JOBS_PER_SECOND = 10_000
 TASK = "schedcli.tasks.echo"
@@ -62,11 +63,14 @@ def baseline_rate(bench: Bench, env: dict, kind: str, count: int) -> float:
 
 def run(bench: Bench) -> list[Row]:
     counts = {"schedcli": bench.size(100_000, 20_000), "celery": bench.size(5000, 2000),
-              "highest-bit": bench.size(10_000, 5000), "celery_delayed_27": bench.size(10_000, 5000)}
+              "highest-bit": bench.size(10_000, 5000), "celery_delayed_27": bench.size(5000, 5000)}
     jobs_file = bench.path("jobs").with_suffix(".jsonl")
     write_jobs_file(jobs_file, counts["schedcli"])
     rates: dict[str, list[float]] = {name: [] for name in counts}
-    for _ in range(bench.size(3, 1)):
+    repeated = 0
+
+    def one_round() -> dict[str, float]:
+        round_rates = {}
         with vhost("bulk") as broker_url:
             env = bench.environment(broker_url)
             # Declares the queue and delay levels, as a worker would; recorded in a store of its own.
@@ -75,21 +79,36 @@ def run(bench: Bench) -> list[Row]:
             for name, count in counts.items():
                 env["SCHEDCLI_DATABASE_URL"] = bench.store_url("bulk")
                 if name == "schedcli":
-                    rates[name].append(schedcli_rate(bench, env, jobs_file, count))
+                    round_rates[name] = schedcli_rate(bench, env, jobs_file, count)
                 else:
-                    rates[name].append(baseline_rate(bench, env, name, count))
+                    round_rates[name] = baseline_rate(bench, env, name, count)
                 held += count
                 wait_until(lambda: delayed_count(broker_url) == held, 60, f"all {held:,} jobs in the delay queues")
-        bench.log("[bench] bulk: " + ", ".join(f"{name} {values[-1]:,.0f}/s" for name, values in rates.items()))
+        return round_rates
+
+    for _ in range(bench.size(3, 1)):
+        try:
+            round_rates = one_round()
+        except (RuntimeError, subprocess.SubprocessError) as exc:
+            # A round takes minutes and the broker is shared: a restart under it costs that round, not the figure.
+            bench.log(f"[bench] bulk: a round failed ({exc}); once more when RabbitMQ answers")
+            rabbitmqctl("await_startup")
+            repeated += 1
+            round_rates = one_round()
+        for name, rate in round_rates.items():
+            rates[name].append(rate)
+        bench.log("[bench] bulk: " + ", ".join(f"{name} {rate:,.0f}/s" for name, rate in round_rates.items()))
     median = {name: statistics.median(values) for name, values in rates.items()}
     return [
         Row(f"4 bulk send {counts['schedcli']:,} jobs, start-up included", median["schedcli"], median["celery"],
             "jobs/s", Target(TARGET_JOBS_PER_SECOND, at_least=True),
             f"Celery apply_async with confirms ({counts['celery']:,} jobs)",
-            note="every job confirmed, recorded SCHEDULED and held in the delay queues"),
-        Row(f"4 raw publisher {counts['highest-bit']:,} jobs: highest-bit level", median["highest-bit"],
-            median["celery_delayed_27"], "jobs/s", None, "the same publisher into celery_delayed_27",
-            note="no store; the ratio is what Celery's routing through the delay levels costs RabbitMQ"),
+            note="every job confirmed, recorded SCHEDULED and held in the delay queues"
+                 + (f"; {repeated} round(s) run again after a broker failure" if repeated else "")),
+        Row("4 raw publisher, no store: highest-bit level", median["highest-bit"], median["celery_delayed_27"],
+            "jobs/s", None, "the same publisher into celery_delayed_27",
+            note=f"{counts['highest-bit']:,} and {counts['celery_delayed_27']:,} jobs; the ratio is what Celery's "
+                 "routing through the delay levels costs RabbitMQ"),
     ]
 
 
