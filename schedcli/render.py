@@ -184,7 +184,7 @@ def _progress_cell(progress: dict, plain: bool):
 
 
 def _job_rows(job, zone_name: str, now: float, note: str | None, plain: bool) -> list[tuple[str, object]]:
-    from schedcli.report import format_seconds
+    from schedcli.timeparse import format_seconds
     from schedcli.timeparse import format_delay
 
     def at(epoch: float) -> str:
@@ -325,7 +325,7 @@ def job_table(jobs, zone_name: str, *, now: float | None = None, plain: bool = F
 
     from rich import box
 
-    from schedcli.report import format_seconds
+    from schedcli.timeparse import format_seconds
 
     now = time.time() if now is None else now
     table = Table(box=None if plain else box.SIMPLE_HEAD, header_style="" if plain else "bold", pad_edge=False)

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from schedcli.exceptions import BadInput, ReportsFolderError
+from schedcli.timeparse import PERIOD_MAX, format_seconds
 from schedcli.store import STATES, iso
 
 Progress = Callable[[int, int, str], None]
@@ -38,10 +39,6 @@ CHART_MAX_BARS = 336  # two weeks of hours; longer periods draw several hours pe
 LATENESS_BUCKETS = ((0.0, "early"), (0.01, "< 10 ms"), (0.1, "10-100 ms"), (1.0, "0.1-1 s"),
                     (10.0, "1-10 s"), (60.0, "10 s-1 min"), (600.0, "1-10 min"), (math.inf, "10 min or more"))
 
-PERIOD_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-PERIOD_MAX = 520 * PERIOD_UNITS["w"]  # ten years: bounds the per-hour tallies
-_PERIOD_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
-_PERIOD = re.compile(rf"(?:\s*{_PERIOD_PART.pattern})+\s*")
 _SAFE_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 
 # A job belongs to the period when it was created or finished in it. Through the indexes SQLite reads
@@ -51,16 +48,6 @@ _SAFE_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 PERIOD_WHERE = "(created_at >= ? AND created_at < ?) OR (finished_at >= ? AND finished_at < ?)"
 PERIOD_WHERE_SCAN = "(+created_at >= ? AND +created_at < ?) OR (+finished_at >= ? AND +finished_at < ?)"
 SCAN_FRACTION = 0.05
-
-
-def parse_period(text: str) -> float:
-    """`7d`, `24h`, `2w`, `90m`, `1d 12h` -> seconds; anything else is `BadInput`."""
-    if not isinstance(text, str) or not _PERIOD.fullmatch(text):
-        raise BadInput(f"bad period {text!r}: give a number and a unit (s, m, h, d or w), like 7d, 24h or 2w")
-    seconds = sum(float(number) * PERIOD_UNITS[unit] for number, unit in _PERIOD_PART.findall(text))
-    if not 0 < seconds <= PERIOD_MAX:
-        raise BadInput(f"bad period {text!r}: it must be longer than zero and at most 520w (ten years)")
-    return seconds
 
 
 def parse_formats(text: str) -> set[str]:
@@ -396,20 +383,6 @@ def render_csv(data: ReportData) -> str:
 
 def _shorten(text: str) -> str:
     return text if len(text) <= EXAMPLE_MESSAGE_CHARS else text[: EXAMPLE_MESSAGE_CHARS - 1] + "\u2026"
-
-
-def format_seconds(value: float | None) -> str:
-    """A duration for people: `12.3 ms`, `1.50 s`, `2 min 03 s`, `1 h 02 min`; negative means early."""
-    if value is None:
-        return "-"
-    sign, value = ("-" if value < 0 else ""), abs(value)
-    if value < 1:
-        return f"{sign}{value * 1000:.1f} ms"
-    if value < 60:
-        return f"{sign}{value:.2f} s"
-    if value < 3600:
-        return f"{sign}{int(value // 60)} min {int(value % 60):02d} s"
-    return f"{sign}{int(value // 3600)} h {int(value % 3600 // 60):02d} min"
 
 
 _CSS = """

@@ -66,7 +66,8 @@ def generate_report(self, period="7d", formats="both"):
     import uuid
     from pathlib import Path
 
-    from schedcli.report import build_report, parse_formats, parse_period
+    from schedcli.report import build_report, parse_formats
+    from schedcli.timeparse import parse_period
     from schedcli.store import JobStore
     from schedcli.worker_hooks import report_progress
 

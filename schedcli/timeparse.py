@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from schedcli.exceptions import TimeExpressionError
+from schedcli.exceptions import BadInput, TimeExpressionError
 
 # The longest delay Celery's native delayed delivery on RabbitMQ can hold (28 bits of seconds).
 MAX_DELAY = 2**28 - 1
@@ -450,3 +450,34 @@ def format_delay(seconds: float) -> str:
             parts = [(whole // 86400, "d"), (whole % 86400 // 3600, "h"), (whole % 3600 // 60, "m")]
         text = " ".join(f"{value}{unit}" for value, unit in parts if value) or "0s"
     return f"in {text}" if ahead else f"{text} ago"
+
+
+# Spans (`report run --period`, `list --since`): a number and a unit, summed: `7d`, `1d 12h`.
+PERIOD_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+PERIOD_MAX = 520 * PERIOD_UNITS["w"]  # ten years: bounds the per-hour tallies
+_PERIOD_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_PERIOD = re.compile(rf"(?:\s*{_PERIOD_PART.pattern})+\s*")
+
+
+def parse_period(text: str) -> float:
+    """`7d`, `24h`, `2w`, `90m`, `1d 12h` -> seconds; anything else is `BadInput`."""
+    if not isinstance(text, str) or not _PERIOD.fullmatch(text):
+        raise BadInput(f"bad period {text!r}: give a number and a unit (s, m, h, d or w), like 7d, 24h or 2w")
+    seconds = sum(float(number) * PERIOD_UNITS[unit] for number, unit in _PERIOD_PART.findall(text))
+    if not 0 < seconds <= PERIOD_MAX:
+        raise BadInput(f"bad period {text!r}: it must be longer than zero and at most 520w (ten years)")
+    return seconds
+
+
+def format_seconds(value: float | None) -> str:
+    """A duration for people: `12.3 ms`, `1.50 s`, `2 min 03 s`, `1 h 02 min`; negative means early."""
+    if value is None:
+        return "-"
+    sign, value = ("-" if value < 0 else ""), abs(value)
+    if value < 1:
+        return f"{sign}{value * 1000:.1f} ms"
+    if value < 60:
+        return f"{sign}{value:.2f} s"
+    if value < 3600:
+        return f"{sign}{int(value // 60)} min {int(value % 60):02d} s"
+    return f"{sign}{int(value // 3600)} h {int(value % 3600 // 60):02d} min"

@@ -11,15 +11,8 @@ import pytest
 from conftest import run_schedcli
 from schedcli.store import JobStore
 from test_list import record_job
+from test_reschedule import HOOKPROJ, send
 from test_worker_hooks import wait_for_state
-
-HOOKPROJ = ("--app", "hookproj:app")
-
-
-def send(cli_runner, *args) -> str:
-    result = cli_runner(*HOOKPROJ, "call", *args, "-q")
-    assert result.exit_code == 0, result.stderr
-    return result.stdout.strip()
 
 
 @pytest.mark.broker

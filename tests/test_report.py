@@ -17,7 +17,8 @@ import pytest
 
 from schedcli.exceptions import BadInput, ReportsFolderError
 from schedcli.report import (PERIOD_WHERE, PERIOD_WHERE_SCAN, build_report, jobs_in_period_where, parse_formats,
-                             parse_period, percentile)
+                             percentile)
+from schedcli.timeparse import parse_period
 
 NOW = 1_764_000_000.0  # 2025-11-24T16:00:00+00:00, on the hour
 HOUR = 3600.0

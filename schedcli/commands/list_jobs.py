@@ -22,7 +22,7 @@ def _since(ctx, param, value):
     import time
 
     from schedcli.exceptions import BadInput
-    from schedcli.report import parse_period
+    from schedcli.timeparse import parse_period
 
     try:
         return time.time() - parse_period(value)

@@ -38,7 +38,8 @@ def run(application, period, output_format, when, key, wait, quiet, as_json):
     """
     from schedcli.commands.sending import send_and_report
     from schedcli.jobinput import job_request
-    from schedcli.report import check_reports_folder, parse_period
+    from schedcli.report import check_reports_folder
+    from schedcli.timeparse import parse_period
 
     parse_period(period)  # a bad span fails here (exit 2), not later in the worker
     check_reports_folder(application.settings.reports_dir)  # likewise a folder the job cannot write (exit 73)
