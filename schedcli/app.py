@@ -12,11 +12,12 @@ from kombu import Exchange, Queue
 
 from schedcli.settings import QUEUE_NAME, Settings, broker_ssl_options, resolve_settings
 
-# A worker holds at most this many due-now ETA jobs (the sub-second remainder of a delay);
-# everything due later waits in RabbitMQ's delay queues, not in the worker. Messages reach the
-# worker's queue only when due, so prefetching 8 per process holds nothing early; with 1, every job
-# waited for the previous one's acknowledgement and 1,000 jobs due within 3 s started ~1.5 s late.
-ETA_TASK_LIMIT = 64
+# Jobs reach the worker's queue 1-2 s before they are due (broker.rabbitmq_delay) and each process
+# may hold this many. On quorum queues the prefetch count is fixed when the worker starts consuming,
+# so it is also the bound on what a worker holds: due-now jobs and those due within two seconds,
+# never the jobs scheduled later, which wait in RabbitMQ. Too small a window made jobs wait behind
+# the ones held for their last second: with 8, 1,000 jobs due within 8 s started up to 0.9 s late.
+PREFETCH_PER_PROCESS = 128
 
 
 def scheduler_queue(name: str = QUEUE_NAME) -> Queue:
@@ -61,8 +62,7 @@ def scheduler_config(settings: Settings) -> dict:
         # The job store is the one record of every job (see store.py); no second answer in a backend.
         "result_backend": None,
         "task_ignore_result": True,
-        "worker_prefetch_multiplier": 8,
-        "worker_eta_task_limit": ETA_TASK_LIMIT,
+        "worker_prefetch_multiplier": PREFETCH_PER_PROCESS,
         "worker_detect_quorum_queues": True,
         "worker_hijack_root_logger": False,
         "worker_send_task_events": False,

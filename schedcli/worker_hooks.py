@@ -22,10 +22,11 @@ import threading
 import time
 from datetime import datetime
 
-from celery import signals
+from celery import bootsteps, signals
 from celery.exceptions import TaskRevokedError
 from celery.utils.imports import symbol_by_name
 from celery.utils.log import get_logger
+from kombu.common import QoS
 
 from schedcli.exceptions import DatabaseError
 from schedcli.store import FINAL_STATES, JobStore
@@ -54,6 +55,7 @@ def install_worker_hooks(celery_app, settings) -> None:
             if not name.startswith("celery."):  # Celery's own housekeeping tasks are not jobs
                 task.Request = gated_request_class(symbol_by_name(task.Request))
 
+    celery_app.steps["consumer"].add(FixedPrefetch)
     signals.worker_init.connect(gate_tasks, weak=False, dispatch_uid="schedcli.gate_tasks")
     signals.task_prerun.connect(_on_prerun, weak=False, dispatch_uid="schedcli.prerun")
     signals.task_success.connect(_on_success, weak=False, dispatch_uid="schedcli.success")
@@ -80,7 +82,7 @@ def _store() -> JobStore | None:
     key = (os.getpid(), threading.get_ident())
     store = _stores.get(key)
     if store is None:
-        store = _stores[key] = JobStore.open(_database_url)
+        store = _stores[key] = JobStore.open(_database_url, wait_for_disk=False)
     return store
 
 
@@ -171,6 +173,25 @@ def gated_request_class(base: type) -> type:
     if issubclass(base, CancelGate):
         return base
     return type(f"Gated{base.__name__}", (CancelGate, base), {})
+
+
+# -- prefetch ----------------------------------------------------------------------------------
+
+class FixedPrefetch(bootsteps.StartStopStep):
+    """On quorum queues, stop Celery re-sending a prefetch count RabbitMQ no longer applies.
+
+    Celery raises its prefetch count for every ETA job it holds and lowers it when the job is
+    due, each time with a `basic.qos` round trip in the consumer loop. A per-consumer (non-global)
+    prefetch count, the only kind quorum queues allow, applies to consumers started after it, so
+    the count stays what it was when the worker started consuming, and with jobs arriving shortly
+    before they are due those round trips took a quarter of the worker's main loop.
+    """
+
+    requires = ("celery.worker.consumer.tasks:Tasks",)
+
+    def start(self, consumer):
+        if consumer.qos_global is False:  # Celery's sign that it found quorum queues
+            consumer.qos = QoS(lambda prefetch_count: None, consumer.qos.value)
 
 
 # -- signal handlers ---------------------------------------------------------------------------

@@ -7,7 +7,8 @@ import pytest
 from kombu.transport.native_delayed_delivery import calculate_routing_key
 
 from schedcli.amqpframes import table
-from schedcli.broker import (MAX_DELAY_SECONDS, Publisher, TaskMessage, delayed_destination, delayed_routing_key)
+from schedcli.broker import (MAX_DELAY_SECONDS, Publisher, TaskMessage, delayed_destination, delayed_routing_key,
+                             rabbitmq_delay)
 from schedcli.routing import Route, bundled_route
 from schedcli.settings import resolve_settings
 
@@ -37,6 +38,15 @@ def test_delayed_job_goes_to_the_level_of_its_highest_bit(delay, level):
     exchange, routing_key = delayed_destination(delay, bundled_route())
     assert exchange == f"celery_delayed_{level}"
     assert routing_key.endswith(".schedcli")
+
+
+@pytest.mark.parametrize("seconds_until_due, delay", [(0.3, 0), (1.0, 0), (1.99, 0), (2.0, 1), (2.5, 1),
+                                                      (3599.2, 3598), (86_400.0, 86_399)])
+def test_a_job_reaches_the_worker_one_to_two_seconds_before_it_is_due(seconds_until_due, delay):
+    assert rabbitmq_delay(seconds_until_due) == delay
+    assert 0 <= seconds_until_due - rabbitmq_delay(seconds_until_due) < 2
+    if seconds_until_due >= 2:
+        assert seconds_until_due - rabbitmq_delay(seconds_until_due) >= 1
 
 
 def test_job_due_now_or_on_a_classic_queue_goes_straight_to_its_exchange():

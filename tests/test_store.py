@@ -58,6 +58,18 @@ def test_sqlite_store_is_in_wal_mode_and_its_folder_is_created(tmp_path):
     assert path.is_file()
 
 
+def test_the_workers_store_does_not_wait_for_the_disk_and_the_senders_does(store_url):
+    sqlite = store_url.startswith("sqlite")
+    setting = "PRAGMA synchronous" if sqlite else "SELECT current_setting('synchronous_commit')"
+    waiting, not_waiting = (2, 1) if sqlite else ("on", "off")  # 2: FULL, 1: NORMAL
+    with JobStore.open(store_url) as store:
+        assert list(store.query(setting)) == [(waiting,)]
+    with JobStore.open(store_url, wait_for_disk=False) as store:
+        assert list(store.query(setting)) == [(not_waiting,)]
+        store.ensure_job(str(uuid.uuid4()), "t", [], {}, "q", "app", None, NOW)  # and it writes
+        assert list(store.query("SELECT COUNT(*) FROM jobs")) == [(1,)]
+
+
 def test_a_newer_schema_version_is_a_clear_database_error(store_url):
     with JobStore.open(store_url) as store:
         with store._db.transaction() as tx:

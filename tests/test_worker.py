@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import run_schedcli
+from conftest import rabbitmqctl, run_schedcli
 
 pytestmark = pytest.mark.broker
 
@@ -64,3 +64,32 @@ def test_broker_down_is_one_line_exit_69_within_5_seconds(database_url):
     assert len(lines) == 1, result.stderr
     assert "127.0.0.1" in lines[0] and "rabbitmq-server -detached" in lines[0]
     assert "topsecret" not in result.stderr and "Traceback" not in result.stderr
+
+
+def prefetch_counts(broker_url: str) -> tuple[list[int], list[int]]:
+    """(prefetch count of each consumer of the queue, each channel's count for new consumers) in the test's vhost."""
+    vhost = broker_url.rsplit("/", 1)[1]
+    consumers = [line.split("\t") for line in
+                 rabbitmqctl("list_consumers", "-p", vhost, "queue_name", "prefetch_count").stdout.splitlines()]
+    channels = [line.split("\t") for line in rabbitmqctl("list_channels", "vhost", "prefetch_count").stdout.splitlines()]
+    return ([int(fields[1]) for fields in consumers if fields[0] == "schedcli"],
+            [int(fields[1]) for fields in channels if len(fields) == 2 and fields[0] == vhost])
+
+
+def test_a_worker_holds_128_jobs_a_process_and_never_resends_its_prefetch(broker_url, start_worker):
+    worker = start_worker("--concurrency", "2")
+    # Due in 1.9 s, it goes straight to the worker, which holds it until then. Stock Celery raises
+    # the prefetch count for each job it holds, which RabbitMQ applies only to later consumers.
+    result = run_schedcli("call", "schedcli.tasks.echo", "held", "--in", "1.9s", "-q")
+    assert result.returncode == 0, result.stderr
+    job_id = result.stdout.strip()
+    worker.wait_for_log(f"[{job_id}] received")
+    consumers, channels = prefetch_counts(broker_url)
+    assert consumers == [256]
+    assert set(channels) <= {0, 256}
+    worker.wait_for_log(f"[{job_id}] succeeded")
+
+
+def test_prefetch_multiplier_sets_what_a_worker_may_hold(broker_url, start_worker):
+    start_worker("--concurrency", "1", "--prefetch-multiplier", "3")
+    assert prefetch_counts(broker_url)[0] == [3]

@@ -24,8 +24,11 @@ def command():
 @click.option("-n", "--hostname", default="schedcli@%h", show_default=True, help="Node name, as `celery worker -n`.")
 @click.option("--pool", default="prefork", show_default=True,
               type=click.Choice(["prefork", "solo", "threads"]), help="Execution pool.")
+@click.option("--prefetch-multiplier", type=click.IntRange(min=1),
+              help="Jobs each process may hold: due now or within 2 s (default 128 for the bundled app; "
+                   "1 for workers of long jobs, so others take the rest).")
 @click.pass_obj
-def start(application, concurrency, queues, loglevel, hostname, pool):
+def start(application, concurrency, queues, loglevel, hostname, pool, prefetch_multiplier):
     """Run a Celery worker for the configured app in the foreground.
 
     Waits for RabbitMQ when it is down. Ctrl-C or SIGTERM stops it cleanly: running jobs
@@ -52,6 +55,8 @@ def start(application, concurrency, queues, loglevel, hostname, pool):
         argv += ["--concurrency", str(concurrency)]
     if queues:
         argv += ["--queues", queues]
+    if prefetch_multiplier:
+        argv += ["--prefetch-multiplier", str(prefetch_multiplier)]
     celery_app.worker_main(argv)
 
 
