@@ -116,6 +116,22 @@ def test_sub_second_and_fractional_delays_run_on_time_never_early(broker_url, st
     assert job.started_at - job.eta < 1.0
 
 
+@pytest.mark.parametrize("retry_countdown", [0, 2])
+def test_a_delayed_job_of_a_user_app_that_retries_runs_again(broker_url, start_worker, tmp_path, retry_countdown):
+    # Celery publishes a retry to the exchange and routing key the job came from (delivery_info), so
+    # the delay levels must hand the job over with the very keys Celery's own publishing gives it.
+    # (Publishing into a level's queue with the delay key in a BCC header doubled the bulk rate, but
+    # the job then came from the level's name, and a retry without countdown was dropped.)
+    start_worker(app_args=("--app", "quorumproj:app"))
+    result = run_schedcli("--app", "quorumproj:app", "call", "quorumproj.flaky", str(tmp_path / "marker"),
+                          str(retry_countdown), "--in", "3s", "-q")
+    assert result.returncode == 0, result.stderr
+    job_id = result.stdout.strip()
+    job = wait_for_states([job_id], {"SUCCESS", "FAILURE"}, timeout=30)[job_id]
+    assert (job.state, job.retries, job.result) == ("SUCCESS", 1, "second time lucky")
+    assert job.started_at >= job.eta
+
+
 @pytest.mark.slow
 def test_worker_killed_while_jobs_are_scheduled_runs_each_exactly_once_after_restart(broker_url, start_worker):
     first = start_worker()
