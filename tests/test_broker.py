@@ -98,3 +98,23 @@ def test_wrong_credentials_are_broker_unavailable(rabbitmq):
     settings = resolve_settings({"broker_url": "amqp://guest:wrong-password@127.0.0.1:5672//"})
     with pytest.raises(BrokerUnavailable, match="not available"):
         Publisher(settings).open()
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("count", [10, 3000])  # 3,000: a bulk send, spread over two channels
+def test_each_message_is_confirmed_or_failed_as_unroutable_on_every_channel(broker_url, count):
+    settings = resolve_settings()
+    routed, unbound = bundled_route(), bundled_route("nobody-reads")
+    messages = [TaskMessage(str(uuid.uuid4()), "schedcli.tasks.echo", [n], {},
+                            route=unbound if n % 3 == 0 else routed) for n in range(count)]
+    with Publisher(settings) as publisher:
+        publisher.ensure_topology(unbound)
+        for binding_key in ("nobody-reads", "#.nobody-reads"):
+            publisher.channel.queue_unbind("nobody-reads", "nobody-reads", binding_key)
+        outcome = publisher.publish(messages, time.time())
+        again = publisher.publish(messages[1:count // 2:3], time.time())  # confirm numbering goes on
+    unroutable = {message.job_id for message in messages if message.route is unbound}
+    assert set(outcome.confirmed) == {message.job_id for message in messages} - unroutable
+    assert outcome.failed == {job_id: "RabbitMQ could not route the message" for job_id in unroutable}
+    assert not outcome.error and not outcome.unconfirmed
+    assert set(again.confirmed) == {message.job_id for message in messages[1:count // 2:3]}
