@@ -15,7 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from schedcli.broker import MAX_DELAY_SECONDS, Publisher, TaskMessage
+from schedcli.broker import MAX_DELAY_SECONDS, Publisher, PublishOutcome, TaskMessage
 from schedcli.exceptions import BadInput
 from schedcli.routing import BUNDLED_TASK_NAMES, Route, bundled_route, check_task_name, user_route, user_task_names
 from schedcli.settings import Settings
@@ -113,54 +113,85 @@ class Dispatcher:
         """Send every request over one confirmed connection; one `Dispatched` per request, in order.
 
         Raises BrokerUnavailable when RabbitMQ cannot be reached at all (nothing is recorded then).
+
+        The store works on a thread of its own, a batch ahead: it records the next batch and
+        settles the last one while RabbitMQ confirms this one (a bulk send spent a fifth of its
+        time in the store). Each batch is still recorded before it is published. A store that fails
+        stops the send at the next batch; a batch RabbitMQ confirmed meanwhile runs all the same
+        (its jobs stay SENDING, which workers run and record like any other).
         """
-        from schedcli.store import JobStore, NewJob
+        from concurrent.futures import ThreadPoolExecutor
+
+        from schedcli.store import JobStore
 
         for request in requests:
             self.route(request.task)
         results = [Dispatched(request) for request in requests]
-        with Publisher(self.broker_settings()) as publisher, JobStore.open(self.settings.database_url) as store:
+        batches = [results[start:start + BATCH] for start in range(0, len(results), BATCH)]
+        with Publisher(self.broker_settings()) as publisher, ThreadPoolExecutor(1) as store_thread:
             # Before anything is recorded: RabbitMQ refusing to declare a queue leaves the store untouched.
             for route in {self.route(request.task) for request in requests}:
                 publisher.ensure_topology(route)
-            for start in range(0, len(results), BATCH):
-                batch = results[start:start + BATCH]
-                now_batch = time.time() if now is None else now
-                new_jobs = {}
-                for result in batch:
-                    request = result.request
-                    job_id = str(uuid.uuid4())
-                    result.job_id = job_id
-                    new_jobs[job_id] = NewJob(
-                        id=job_id, task=request.task, args=request.args, kwargs=request.kwargs,
-                        queue=self.route(request.task).queue, app=self.app_name, eta=request.eta,
-                        expires=request.expires, key=request.key,
-                    )
-                duplicates = store.record_sending(list(new_jobs.values()), now_batch)
-                messages = []
-                for result in batch:
-                    if result.job_id in duplicates:
-                        result.job_id, result.existing = duplicates[result.job_id], True
-                        continue
-                    request = result.request
-                    messages.append(TaskMessage(result.job_id, request.task, request.args, request.kwargs,
-                                                eta=request.eta, expires=request.expires,
-                                                route=self.route(request.task)))
-                unconfirmed: set[str] = set()
-                if publisher.connection is None:
-                    outcome_error, confirmed, failed = "RabbitMQ connection lost earlier in this send", set(), {}
-                else:
-                    outcome = publisher.publish(messages, now_batch)
-                    outcome_error, confirmed, failed = outcome.error, set(outcome.confirmed), outcome.failed
-                    unconfirmed = set(outcome.unconfirmed)
-                store.mark_sent(list(confirmed), time.time())
-                store.mark_unconfirmed([message.job_id for message in messages if message.job_id in unconfirmed],
-                                       time.time())
-                unsent = [message.job_id for message in messages
-                          if message.job_id not in confirmed and message.job_id not in unconfirmed]
-                store.discard_unsent(unsent)
-                for result in batch:
-                    if result.existing or result.job_id in confirmed:
-                        continue
-                    result.error = failed.get(result.job_id) or outcome_error or "not confirmed by RabbitMQ"
+            # SQLite connections belong to the thread that opened them: the store lives on its thread.
+            store = store_thread.submit(JobStore.open, self.settings.database_url).result()
+            settling = []
+            try:
+                recording = store_thread.submit(self._record, store, batches[0], now) if batches else None
+                for number, batch in enumerate(batches):
+                    duplicates = recording.result()
+                    for settled in settling:
+                        if settled.done():
+                            settled.result()  # a store that failed stops the send here
+                    if number + 1 < len(batches):
+                        recording = store_thread.submit(self._record, store, batches[number + 1], now)
+                    messages = self._messages(batch, duplicates)
+                    if publisher.connection is None:
+                        outcome = PublishOutcome(error="RabbitMQ connection lost earlier in this send")
+                    else:
+                        outcome = publisher.publish(messages, time.time() if now is None else now)
+                    settling.append(store_thread.submit(self._settle, store, batch, messages, outcome))
+                for settled in settling:
+                    settled.result()
+            finally:
+                store_thread.submit(store.close)
         return results
+
+    def _record(self, store, batch: list[Dispatched], now: float | None) -> dict[str, str]:
+        """Give each job of `batch` its id and record it SENDING; {id: holder's id} for keys an active job holds."""
+        from schedcli.store import NewJob
+
+        new_jobs = []
+        for result in batch:
+            request = result.request
+            result.job_id = str(uuid.uuid4())
+            new_jobs.append(NewJob(
+                id=result.job_id, task=request.task, args=request.args, kwargs=request.kwargs,
+                queue=self.route(request.task).queue, app=self.app_name, eta=request.eta,
+                expires=request.expires, key=request.key,
+            ))
+        return store.record_sending(new_jobs, time.time() if now is None else now)
+
+    def _messages(self, batch: list[Dispatched], duplicates: dict[str, str]) -> list[TaskMessage]:
+        messages = []
+        for result in batch:
+            if result.job_id in duplicates:
+                result.job_id, result.existing = duplicates[result.job_id], True
+                continue
+            request = result.request
+            messages.append(TaskMessage(result.job_id, request.task, request.args, request.kwargs,
+                                        eta=request.eta, expires=request.expires, route=self.route(request.task)))
+        return messages
+
+    @staticmethod
+    def _settle(store, batch: list[Dispatched], messages: list[TaskMessage], outcome: PublishOutcome) -> None:
+        """Record what RabbitMQ did with each message of `batch`, and say why a job was not sent."""
+        confirmed, unconfirmed = set(outcome.confirmed), set(outcome.unconfirmed)
+        store.mark_sent(list(confirmed), time.time())
+        store.mark_unconfirmed([message.job_id for message in messages if message.job_id in unconfirmed],
+                               time.time())
+        store.discard_unsent([message.job_id for message in messages
+                              if message.job_id not in confirmed and message.job_id not in unconfirmed])
+        for result in batch:
+            if result.existing or result.job_id in confirmed:
+                continue
+            result.error = outcome.failed.get(result.job_id) or outcome.error or "not confirmed by RabbitMQ"

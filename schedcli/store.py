@@ -48,6 +48,9 @@ def _sql_list(values: Sequence[str]) -> str:
 
 ACTIVE = _sql_list(ACTIVE_STATES)
 PENDING = _sql_list(PENDING_STATES)
+# Jobs of a send, by id. `state || ''` keeps SQLite from using the (state, eta) index for this
+# condition: with a long IN list it did, and scanned every job still SENDING once per 500 ids.
+SENDING_BY_ID = "state || '' = 'SENDING' AND id IN ({})"
 
 JOB_COLUMNS = (
     "id", "task", "args", "kwargs", "job_key", "queue", "app", "state", "eta", "expires", "created_at",
@@ -544,7 +547,7 @@ class JobStore:
         with self._db.transaction() as tx:
             tx.execute_in(
                 "UPDATE jobs SET state = CASE WHEN eta IS NOT NULL AND eta > ? THEN 'SCHEDULED' ELSE 'QUEUED' END "
-                "WHERE state = 'SENDING' AND id IN ({})", ids, (now,))
+                f"WHERE {SENDING_BY_ID}", ids, (now,))
 
     def mark_unconfirmed(self, ids: list[str], now: float) -> None:
         """These were on their way when the connection failed: RabbitMQ may hold them though it never confirmed.
@@ -554,7 +557,7 @@ class JobStore:
             return
         with self._db.transaction() as tx:
             tx.execute_in("UPDATE jobs SET state = 'CANCELLED', finished_at = ?, error_type = ?, error_message = ? "
-                          "WHERE state = 'SENDING' AND id IN ({})", ids,
+                          f"WHERE {SENDING_BY_ID}", ids,
                           (now, "schedcli.exceptions.BrokerUnavailable",
                            "not sent: the connection to RabbitMQ failed before RabbitMQ confirmed it"))
 
@@ -563,7 +566,7 @@ class JobStore:
         if not ids:
             return
         with self._db.transaction() as tx:
-            tx.execute_in("DELETE FROM jobs WHERE state = 'SENDING' AND id IN ({})", ids)
+            tx.execute_in(f"DELETE FROM jobs WHERE {SENDING_BY_ID}", ids)
 
     # -- reading --------------------------------------------------------------------------------
 

@@ -107,3 +107,35 @@ def test_a_job_sent_while_no_worker_runs_is_delivered_once_one_starts(broker_url
     time.sleep(0.5)
     start_worker()
     assert wait_for_states([job_id], {"SUCCESS"}, timeout=30)[job_id].result == {"args": ["early"], "kwargs": {}}
+
+
+def test_a_store_failing_mid_send_stops_it_with_every_sent_job_recorded(broker_url, database_url, monkeypatch):
+    from schedcli import dispatch
+    from schedcli.dispatch import Dispatcher, JobRequest
+    from schedcli.exceptions import DatabaseError
+    from schedcli.settings import resolve_settings
+    from schedcli.store import JobStore
+    from test_scheduling import queue_counts
+
+    monkeypatch.setattr(dispatch, "BATCH", 10)
+    record_sending = JobStore.record_sending
+    calls = []
+
+    def fails_at_the_third_batch(self, jobs, now):
+        calls.append(len(jobs))
+        if len(calls) == 3:
+            raise DatabaseError("job store: cannot write: disk I/O error")
+        return record_sending(self, jobs, now)
+
+    monkeypatch.setattr(JobStore, "record_sending", fails_at_the_third_batch)
+    eta = time.time() + 3600
+    with pytest.raises(DatabaseError):
+        Dispatcher(resolve_settings()).send([JobRequest("schedcli.tasks.echo", [n], eta=eta) for n in range(45)])
+    with store() as jobs:
+        recorded = jobs.list_jobs(limit=100)
+    assert sorted(job.args[0] for job in recorded) == list(range(20))  # the two batches before the failure
+    assert {job.state for job in recorded} == {"SCHEDULED"}
+    deadline = time.monotonic() + 20  # RabbitMQ's queue counts lag by a few seconds
+    while (counts := queue_counts(broker_url).get("celery_delayed_11")) != (20, 0) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert counts == (20, 0)  # and nothing beyond them was published
