@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from schedcli.broker import MAX_DELAY_SECONDS, Publisher, PublishOutcome, TaskMessage
-from schedcli.exceptions import BadInput
+from schedcli.exceptions import BadInput, DatabaseError
 from schedcli.routing import BUNDLED_TASK_NAMES, Route, bundled_route, check_task_name, user_route, user_task_names
 from schedcli.settings import Settings
 
@@ -118,9 +118,9 @@ class Dispatcher:
         settles the last one while RabbitMQ confirms this one (a bulk send spent a fifth of its
         time in the store). Each batch is still recorded before it is published. A store that fails
         stops the send at the next batch; a batch RabbitMQ confirmed meanwhile runs all the same
-        (its jobs stay SENDING, which workers run and record like any other).
+        (its jobs stay SENDING, which workers run and record like any other), and the error says so.
         """
-        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import ThreadPoolExecutor, wait
 
         from schedcli.store import JobStore
 
@@ -134,7 +134,7 @@ class Dispatcher:
                 publisher.ensure_topology(route)
             # SQLite connections belong to the thread that opened them: the store lives on its thread.
             store = store_thread.submit(JobStore.open, self.settings.database_url).result()
-            settling = []
+            settling, confirmed_counts = [], []
             try:
                 recording = store_thread.submit(self._record, store, batches[0], now) if batches else None
                 for number, batch in enumerate(batches):
@@ -150,8 +150,18 @@ class Dispatcher:
                     else:
                         outcome = publisher.publish(messages, time.time() if now is None else now)
                     settling.append(store_thread.submit(self._settle, store, batch, messages, outcome))
+                    confirmed_counts.append(len(outcome.confirmed))
                 for settled in settling:
                     settled.result()
+            except DatabaseError as exc:
+                wait(settling)
+                unrecorded = sum(count for settled, count in zip(settling, confirmed_counts)
+                                 if settled.exception() is not None)
+                if unrecorded:
+                    raise DatabaseError(
+                        f"{exc}; RabbitMQ had confirmed {unrecorded:,} job(s) the store could not mark as sent: "
+                        "they will run, and show as SENDING until a worker starts them") from exc
+                raise
             finally:
                 store_thread.submit(store.close)
         return results

@@ -139,3 +139,24 @@ def test_a_store_failing_mid_send_stops_it_with_every_sent_job_recorded(broker_u
     while (counts := queue_counts(broker_url).get("celery_delayed_11")) != (20, 0) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert counts == (20, 0)  # and nothing beyond them was published
+
+
+def test_a_store_failing_after_rabbitmq_confirmed_says_how_many_jobs_will_run(broker_url, database_url,
+                                                                              monkeypatch):
+    from schedcli.exceptions import DatabaseError
+    from schedcli.store import JobStore
+
+    def fails(self, ids, now):
+        raise DatabaseError("job store: cannot write: database is locked")
+
+    from schedcli.dispatch import Dispatcher, JobRequest
+    from schedcli.settings import resolve_settings
+
+    monkeypatch.setattr(JobStore, "mark_sent", fails)
+    with pytest.raises(DatabaseError) as caught:
+        Dispatcher(resolve_settings()).send([JobRequest("schedcli.tasks.echo", [n]) for n in range(3)])
+    assert str(caught.value) == ("job store: cannot write: database is locked; RabbitMQ had confirmed 3 job(s) "
+                                 "the store could not mark as sent: they will run, and show as SENDING until a "
+                                 "worker starts them")
+    with store() as jobs:
+        assert [job.state for job in jobs.list_jobs(limit=10)] == ["SENDING"] * 3
