@@ -190,7 +190,8 @@ class FixedPrefetch(bootsteps.StartStopStep):
     requires = ("celery.worker.consumer.tasks:Tasks",)
 
     def start(self, consumer):
-        if consumer.qos_global is False:  # Celery's sign that it found quorum queues
+        # Celery's sign that it found quorum queues; an older Celery does not keep it, and nothing changes
+        if getattr(consumer, "qos_global", None) is False:
             consumer.qos = QoS(lambda prefetch_count: None, consumer.qos.value)
 
 
