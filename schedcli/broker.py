@@ -316,7 +316,6 @@ class Publisher:
             self.ensure_topology(route)  # may replace the channel, so before anything is bound to it
         outcome = PublishOutcome()
         returned: set[str] = set()
-        in_flight = 0
         lanes = []
         try:
             channels = [self.channel]

@@ -135,20 +135,27 @@ class Dispatcher:
             # SQLite connections belong to the thread that opened them: the store lives on its thread.
             store = store_thread.submit(JobStore.open, self.settings.database_url).result()
             settling, confirmed_counts = [], []
+            recording = unpublished = None  # the batch recorded ahead, until it is published
+            on_the_wire = None  # the batch being published, until RabbitMQ has answered for each job
             try:
-                recording = store_thread.submit(self._record, store, batches[0], now) if batches else None
+                if batches:
+                    unpublished, recording = batches[0], store_thread.submit(self._record, store, batches[0], now)
                 for number, batch in enumerate(batches):
                     duplicates = recording.result()
                     for settled in settling:
                         if settled.done():
                             settled.result()  # a store that failed stops the send here
+                    unpublished = None
                     if number + 1 < len(batches):
-                        recording = store_thread.submit(self._record, store, batches[number + 1], now)
+                        unpublished = batches[number + 1]
+                        recording = store_thread.submit(self._record, store, unpublished, now)
                     messages = self._messages(batch, duplicates)
                     if publisher.connection is None:
                         outcome = PublishOutcome(error="RabbitMQ connection lost earlier in this send")
                     else:
+                        on_the_wire = batch, messages
                         outcome = publisher.publish(messages, time.time() if now is None else now)
+                        on_the_wire = None
                     settling.append(store_thread.submit(self._settle, store, batch, messages, outcome))
                     confirmed_counts.append(len(outcome.confirmed))
                 for settled in settling:
@@ -163,8 +170,22 @@ class Dispatcher:
                         "they will run, and show as SENDING until a worker starts them") from exc
                 raise
             finally:
+                # Stopped part-way (Ctrl-C, a failure): what was on the wire is treated as when the
+                # connection drops, CANCELLED so that a copy RabbitMQ got is skipped and its key is
+                # free again; a batch recorded ahead and never sent is forgotten.
+                if on_the_wire is not None:
+                    batch, messages = on_the_wire
+                    interrupted = PublishOutcome(error="the send was interrupted",
+                                                 unconfirmed=[message.job_id for message in messages])
+                    store_thread.submit(self._settle, store, batch, messages, interrupted)
+                if unpublished is not None:
+                    store_thread.submit(self._forget, store, unpublished)
                 store_thread.submit(store.close)
         return results
+
+    @staticmethod
+    def _forget(store, batch: list[Dispatched]) -> None:
+        store.discard_unsent([result.job_id for result in batch if result.job_id is not None])
 
     def _record(self, store, batch: list[Dispatched], now: float | None) -> dict[str, str]:
         """Give each job of `batch` its id and record it SENDING; {id: holder's id} for keys an active job holds."""
