@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from conftest import run_schedcli
-from test_scheduling import store, wait_for_states
+from schedcli import dispatch
+from schedcli.broker import Publisher
+from schedcli.dispatch import Dispatcher, JobRequest
+from schedcli.exceptions import DatabaseError
+from schedcli.settings import resolve_settings
+from schedcli.store import JobStore
+from test_scheduling import queue_counts, store, wait_for_states
+
+ECHO = "schedcli.tasks.echo"
 
 pytestmark = pytest.mark.broker
 
@@ -109,28 +117,33 @@ def test_a_job_sent_while_no_worker_runs_is_delivered_once_one_starts(broker_url
     assert wait_for_states([job_id], {"SUCCESS"}, timeout=30)[job_id].result == {"args": ["early"], "kwargs": {}}
 
 
-def test_a_store_failing_mid_send_stops_it_with_every_sent_job_recorded(broker_url, database_url, monkeypatch):
-    from schedcli import dispatch
-    from schedcli.dispatch import Dispatcher, JobRequest
-    from schedcli.exceptions import DatabaseError
-    from schedcli.settings import resolve_settings
-    from schedcli.store import JobStore
-    from test_scheduling import queue_counts
-
-    monkeypatch.setattr(dispatch, "BATCH", 10)
-    record_sending = JobStore.record_sending
+def failing_on_call(original, number: int, failure):
+    """`original` (a method), except that its call number `number` runs `failure(self, *args)` instead."""
     calls = []
 
-    def fails_at_the_third_batch(self, jobs, now):
-        calls.append(len(jobs))
-        if len(calls) == 3:
-            raise DatabaseError("job store: cannot write: disk I/O error")
-        return record_sending(self, jobs, now)
+    def replacement(self, *args):
+        calls.append(args)
+        if len(calls) == number:
+            return failure(self, *args)
+        return original(self, *args)
 
-    monkeypatch.setattr(JobStore, "record_sending", fails_at_the_third_batch)
-    eta = time.time() + 3600
+    return replacement
+
+
+def send_echo_jobs(count: int, batch: int, monkeypatch, eta: float | None = None, keyed: bool = False):
+    """Send `count` echo jobs (args [n], key kN when `keyed`) through the dispatcher, `batch` jobs a batch."""
+    monkeypatch.setattr(dispatch, "BATCH", batch)
+    requests = [JobRequest(ECHO, [n], eta=eta, key=f"k{n}" if keyed else None) for n in range(count)]
+    return Dispatcher(resolve_settings()).send(requests)
+
+
+def test_a_store_failing_mid_send_stops_it_with_every_sent_job_recorded(broker_url, database_url, monkeypatch):
+    def disk_error(self, jobs, now):
+        raise DatabaseError("job store: cannot write: disk I/O error")
+
+    monkeypatch.setattr(JobStore, "record_sending", failing_on_call(JobStore.record_sending, 3, disk_error))
     with pytest.raises(DatabaseError):
-        Dispatcher(resolve_settings()).send([JobRequest("schedcli.tasks.echo", [n], eta=eta) for n in range(45)])
+        send_echo_jobs(45, 10, monkeypatch, eta=time.time() + 3600)
     with store() as jobs:
         recorded = jobs.list_jobs(limit=100)
     assert sorted(job.args[0] for job in recorded) == list(range(20))  # the two batches before the failure
@@ -143,18 +156,12 @@ def test_a_store_failing_mid_send_stops_it_with_every_sent_job_recorded(broker_u
 
 def test_a_store_failing_after_rabbitmq_confirmed_says_how_many_jobs_will_run(broker_url, database_url,
                                                                               monkeypatch):
-    from schedcli.exceptions import DatabaseError
-    from schedcli.store import JobStore
-
-    def fails(self, ids, now):
+    def locked(self, ids, now):
         raise DatabaseError("job store: cannot write: database is locked")
 
-    from schedcli.dispatch import Dispatcher, JobRequest
-    from schedcli.settings import resolve_settings
-
-    monkeypatch.setattr(JobStore, "mark_sent", fails)
+    monkeypatch.setattr(JobStore, "mark_sent", locked)
     with pytest.raises(DatabaseError) as caught:
-        Dispatcher(resolve_settings()).send([JobRequest("schedcli.tasks.echo", [n]) for n in range(3)])
+        send_echo_jobs(3, dispatch.BATCH, monkeypatch)
     assert str(caught.value) == ("job store: cannot write: database is locked; RabbitMQ had confirmed 3 job(s) "
                                  "the store could not mark as sent: they will run, and show as SENDING until a "
                                  "worker starts them")
@@ -163,25 +170,15 @@ def test_a_store_failing_after_rabbitmq_confirmed_says_how_many_jobs_will_run(br
 
 
 def test_a_send_interrupted_mid_batch_leaves_no_job_sending(broker_url, database_url, monkeypatch):
-    from schedcli import dispatch
-    from schedcli.broker import Publisher
-    from schedcli.dispatch import Dispatcher, JobRequest
-    from schedcli.settings import resolve_settings
-
-    monkeypatch.setattr(dispatch, "BATCH", 10)
     publish = Publisher.publish
-    calls = []
 
-    def interrupted_in_the_second_batch(self, messages, now):
-        calls.append(len(messages))
-        if len(calls) == 2:
-            publish(self, messages[:4], now)  # some of it went out before Ctrl-C
-            raise KeyboardInterrupt
-        return publish(self, messages, now)
+    def ctrl_c(self, messages, now):
+        publish(self, messages[:4], now)  # some of it went out before Ctrl-C
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(Publisher, "publish", interrupted_in_the_second_batch)
+    monkeypatch.setattr(Publisher, "publish", failing_on_call(publish, 2, ctrl_c))
     with pytest.raises(KeyboardInterrupt):
-        Dispatcher(resolve_settings()).send([JobRequest("schedcli.tasks.echo", [n], key=f"k{n}") for n in range(35)])
+        send_echo_jobs(35, 10, monkeypatch, keyed=True)
     with store() as jobs:
         states = {job.args[0]: job.state for job in jobs.list_jobs(limit=100)}
     # The first batch was sent; the second may have reached RabbitMQ in part, so workers skip it; the
