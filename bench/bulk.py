@@ -4,7 +4,7 @@ Timed as a user runs it, start-up included, into a fresh vhost and store; then e
 recorded as SCHEDULED and held in RabbitMQ's delay queues. Baselines, each in a fresh process:
 
 - Celery's `apply_async` with publisher confirms, on schedcli's own app (5,000 jobs);
-- the raw pipelined-confirm publisher (schedcli.broker, no store) into the delay level of the
+- the raw pipelined-confirm publisher (schedcli.amqp.publisher, no store) into the delay level of the
   delay's highest set bit, and into `celery_delayed_27` where Celery publishes every delayed job:
   what Celery's routing through the delay levels costs RabbitMQ.
 
@@ -127,7 +127,7 @@ def send_raw(count: int, into_celery_delayed_27: bool) -> None:
     import uuid
 
     from schedcli import broker
-    from schedcli.routing import bundled_route
+    from schedcli.amqp.routes import bundled_route
     from schedcli.settings import resolve_settings
 
     if into_celery_delayed_27:

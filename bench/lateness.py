@@ -39,7 +39,8 @@ def _count(store, sql: str, params=()) -> int:
 
 def schedcli_starts(bench: Bench, spread: int, burst: int) -> tuple[list[tuple], list[tuple]]:
     """(eta, started) of the spread jobs and of the burst jobs, run by a schedcli worker."""
-    from schedcli.dispatch import Dispatcher, JobRequest
+    from schedcli.jobs.requests import JobRequest
+    from schedcli.jobs.sending import Dispatcher
     from schedcli.settings import resolve_settings
     from schedcli.store import JobStore
 

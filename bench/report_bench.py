@@ -81,13 +81,13 @@ def article_rows(count: int, now: float, seed: int = 11):
         created = now - rng.uniform(0, 30 * 86400)
         publish_at = created + rng.uniform(60, 86400)
         published = publish_at + rng.expovariate(20) if publish_at < now and rng.random() < 0.95 else None
-        yield (n + 1, f"Article {n + 1}", "body " * 40, "published" if published else "scheduled",
-               publish_at, published, _random_id(rng), created)
+        yield n + 1, f"Article {n + 1}", "body " * 40, published, _random_id(rng), created
 
 
 def fill(database_url: str, rows: int, now: float) -> None:
     """Create the store's schema through `JobStore`, then insert rows fast (big transactions, no fsync)."""
-    from schedcli.store import JOB_COLUMNS, JobStore
+    from schedcli.store import JobStore
+    from schedcli.store.schema import JOB_COLUMNS
 
     JobStore.open(database_url).close()
     connection = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
@@ -101,8 +101,8 @@ def fill(database_url: str, rows: int, now: float) -> None:
         connection.execute("COMMIT")
     connection.execute("BEGIN")
     connection.executemany(
-        "INSERT INTO articles (id, title, body, state, publish_at, published_at, publish_job_id, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", article_rows(ARTICLES, now))
+        "INSERT INTO articles (id, title, body, published_at, publish_job_id, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)", article_rows(ARTICLES, now))
     connection.execute("COMMIT")
     connection.close()
 
@@ -118,7 +118,7 @@ def _in_worker_like_process(kind: str, database_url: str, reports_dir: str, now:
 
     app.loader.import_default_modules()  # Celery and the bundled tasks, loaded as in a worker
     app.finalize()
-    from schedcli.report import build_report, jobs_in_period_where
+    from schedcli.report import build_report
     from schedcli.store import JobStore
 
     store = JobStore.open(database_url)
@@ -130,11 +130,7 @@ def _in_worker_like_process(kind: str, database_url: str, reports_dir: str, now:
                                formats={"csv", "html"}, reports_dir=Path(reports_dir), now=now,
                                progress=lambda current, total, step: steps.append((current, total, step)))
     else:
-        start = now - PERIOD_SECONDS
-        where = jobs_in_period_where(store, start)
-        summary = {"jobs": sum(1 for _ in store.query(
-            "SELECT task, state, created_at, eta, started_at, finished_at, error_type, error_message "
-            f"FROM jobs WHERE {where}", (start, now, start, now)))}
+        summary = {"jobs": sum(1 for _ in store.reporting.job_rows(now - PERIOD_SECONDS, now))}
     elapsed = time.perf_counter() - started
     store.close()
     results.put({"seconds": elapsed, "peak_rss_mb": _peak_rss_mb(), "rss_before_mb": before,

@@ -45,9 +45,6 @@ _SAFE_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 # the table in index order, a page at random per row: past ~5% of the table one sequential scan wins
 # (1M rows, all in the period: 10 s through the indexes, 2.4 s scanning; 6%: even; 1%: 0.1 s vs 0.3 s).
 # `+column` keeps an index out of the plan, in SQLite and PostgreSQL alike.
-PERIOD_WHERE = "(created_at >= ? AND created_at < ?) OR (finished_at >= ? AND finished_at < ?)"
-PERIOD_WHERE_SCAN = "(+created_at >= ? AND +created_at < ?) OR (+finished_at >= ? AND +finished_at < ?)"
-SCAN_FRACTION = 0.05
 
 
 def parse_formats(text: str) -> set[str]:
@@ -90,13 +87,6 @@ def check_reports_folder(reports_dir: Path) -> None:
     if not os.access(existing, os.W_OK | os.X_OK):
         problem = "is not writable" if existing == folder else f"cannot be created: {existing} is not writable"
         raise ReportsFolderError(f"the reports folder {folder} {problem}")
-
-
-def jobs_in_period_where(store, start: float) -> str:
-    """The WHERE clause for the period's jobs that reads fastest: through the indexes, or one scan."""
-    [(all_jobs,)] = list(store.query("SELECT COUNT(*) FROM jobs"))
-    [(recent,)] = list(store.query("SELECT COUNT(*) FROM jobs WHERE created_at >= ?", (start,)))
-    return PERIOD_WHERE if recent <= SCAN_FRACTION * all_jobs else PERIOD_WHERE_SCAN
 
 
 def percentile(sorted_values: Sequence[float], p: float) -> float | None:
@@ -200,7 +190,7 @@ def build_report(
 ) -> dict:
     """Report on the jobs created or finished in the `period_seconds` before `now`; write its files.
 
-    `store` is a `JobStore` (only its streaming `query` is used). Files are `<job_id>.csv` and
+    `store` is a `JobStore` (only its `reporting` queries are used). Files are `<job_id>.csv` and
     `<job_id>.html` in `reports_dir`, replaced atomically, so running the same job again rewrites
     the same files. Returns the paths and the headline numbers, JSON-serializable.
     """
@@ -216,14 +206,12 @@ def build_report(
         raise ReportsFolderError(f"the reports folder {folder} is not writable")
 
     start = now - period_seconds
-    where = jobs_in_period_where(store, start)
-    [(job_count,)] = list(store.query(f"SELECT COUNT(*) FROM jobs WHERE {where}", (start, now, start, now)))
-    [(article_count,)] = list(store.query(
-        "SELECT COUNT(*) FROM articles WHERE published_at >= ? AND published_at < ?", (start, now)))
+    job_count = store.reporting.count_jobs(start, now)
+    article_count = store.reporting.count_published_articles(start, now)
     ticks = _Throttled(progress, job_count + article_count + 1 + len(paths))
     ticks.at(0, "counting", force=True)
 
-    data, lateness = _scan_jobs(store, where, start, now, ticks)
+    data, lateness = _scan_jobs(store, start, now, ticks)
     _scan_articles(store, data, ticks, done_before=job_count)
     ticks.at(job_count + article_count, "lateness", force=True)
     data.lateness = Distribution.of(lateness)
@@ -249,7 +237,7 @@ def build_report(
     }
 
 
-def _scan_jobs(store, where: str, start: float, end: float, ticks: _Throttled) -> tuple[ReportData, array]:
+def _scan_jobs(store, start: float, end: float, ticks: _Throttled) -> tuple[ReportData, array]:
     """Tally the period's jobs in one streamed pass; returns the tallies and every start lateness."""
     first_hour = math.floor(start / 3600) * 3600
     hours = max(1, math.ceil((end - first_hour) / 3600))
@@ -260,11 +248,7 @@ def _scan_jobs(store, where: str, start: float, end: float, ticks: _Throttled) -
     created_per_hour, started_per_hour = data.created_per_hour, data.started_per_hour
     failures: dict[tuple[str, str], Failure] = {}
     append = lateness.append
-    rows = store.query(
-        "SELECT task, state, created_at, eta, started_at, finished_at, error_type, error_message "
-        f"FROM jobs WHERE {where}",
-        (start, end, start, end),
-    )
+    rows = store.reporting.job_rows(start, end)
     seen = 0
     ticks.at(0, "jobs", force=True)
     next_tick = ticks.next_at
@@ -302,8 +286,7 @@ def _scan_articles(store, data: ReportData, ticks: _Throttled, done_before: int)
     late = array("d")
     seen = 0
     ticks.at(done_before, "articles", force=True)
-    rows = store.query("SELECT publish_at, published_at FROM articles WHERE published_at >= ? AND published_at < ?",
-                       (data.start, data.end))
+    rows = store.reporting.published_article_rows(data.start, data.end)
     for publish_at, published_at in rows:
         seen += 1
         if publish_at is not None:

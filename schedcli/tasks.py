@@ -9,7 +9,6 @@ from celery.utils.time import get_exponential_backoff_interval
 
 from schedcli.exceptions import DatabaseError
 
-BUNDLED_TASK_NAMES = ("schedcli.tasks.generate_report", "schedcli.tasks.publish_article", "schedcli.tasks.echo")
 MAX_STORE_RETRIES = 5
 
 
@@ -37,20 +36,18 @@ def publish_article(self, article_id):
     A missing article fails the job. A transient database error (locked, connection lost) is retried
     with exponential backoff, up to five times.
     """
-    from schedcli.store import JobStore, iso, is_transient
+    from schedcli.articles import publish
+    from schedcli.store import JobStore, is_transient
 
     try:
         with JobStore.open(job_settings(self).database_url) as store:
-            published_now, published_at = store.publish_article(int(article_id), time.time())
+            return publish(store, int(article_id), self.request.id, time.time())
     except DatabaseError as exc:
         if not is_transient(exc):
             raise
         countdown = get_exponential_backoff_interval(factor=1, retries=self.request.retries, maximum=60,
                                                      full_jitter=True)
         raise self.retry(exc=exc, countdown=countdown)
-    if published_now:
-        return {"article_id": article_id, "published": True, "published_at": iso(published_at)}
-    return {"article_id": article_id, "published": False, "already_published_at": iso(published_at)}
 
 
 # The report job, schedcli.tasks.generate_report, goes below; its work lives in schedcli/report.py.
@@ -69,7 +66,7 @@ def generate_report(self, period="7d", formats="both"):
     from schedcli.report import build_report, parse_formats
     from schedcli.timeparse import parse_period
     from schedcli.store import JobStore
-    from schedcli.worker_hooks import report_progress
+    from schedcli.worker.hooks import report_progress
 
     period_seconds, wanted = parse_period(period), parse_formats(formats)
     settings = job_settings(self)

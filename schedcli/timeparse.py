@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from schedcli.exceptions import BadInput, TimeExpressionError
-
 # The longest delay Celery's native delayed delivery on RabbitMQ can hold (28 bits of seconds).
-MAX_DELAY = 2**28 - 1
+from schedcli.amqp.delays import MAX_DELAY_SECONDS as MAX_DELAY
+from schedcli.exceptions import BadInput, TimeExpressionError
 
 _EXAMPLES = "try 'in 90m', 'tomorrow 12:00' or '2026-12-01 08:00'"
 _DELAY_EXAMPLES = "try '1h', '1h30m' or 'in 2 days'"

@@ -7,9 +7,11 @@ import json
 import pytest
 from celery import signals
 
+from helpers import record_job
 from schedcli.store import JobStore
 
 NOW = 1_800_000_000.0  # 2027-01-15 08:00:00 UTC
+PUBLISH = "schedcli.tasks.publish_article"
 
 
 def test_article_add_prints_only_the_new_id(cli_runner, database_url):
@@ -17,7 +19,7 @@ def test_article_add_prints_only_the_new_id(cli_runner, database_url):
     second = cli_runner("article", "add", "Follow-up")
     assert (first.exit_code, first.stdout, second.stdout) == (0, "1\n", "2\n")
     with JobStore.open(database_url) as store:
-        assert store.get_article(2)["title"] == "Follow-up"
+        assert store.articles.get(2).title == "Follow-up"
 
 
 def test_article_add_reads_the_body_from_a_file_or_stdin(cli_runner, database_url, tmp_path):
@@ -26,8 +28,8 @@ def test_article_add_reads_the_body_from_a_file_or_stdin(cli_runner, database_ur
     assert cli_runner("article", "add", "From file", "--body-file", body).exit_code == 0
     assert cli_runner("article", "add", "From stdin", "--body-file", "-", input="piped body").exit_code == 0
     with JobStore.open(database_url) as store:
-        assert store.get_article(1)["body"] == "# Launch\n\nÉtoile [red]x[/red]\n"
-        assert store.get_article(2)["body"] == "piped body"
+        assert store.articles.get(1).body == "# Launch\n\nÉtoile [red]x[/red]\n"
+        assert store.articles.get(2).body == "piped body"
 
 
 def test_article_add_json_prints_the_new_article(cli_runner, database_url):
@@ -43,17 +45,19 @@ def test_article_add_without_a_title_is_bad_usage(cli_runner, database_url):
     assert result.exit_code == 2
     assert "an article needs a title" in result.stderr
     with JobStore.open(database_url) as store:
-        assert store.list_articles() == []
+        assert store.articles.list() == []
 
 
 def published_and_scheduled_articles(database_url):
     with JobStore.open(database_url) as store:
-        done = store.add_article("Done [bold]deal[/bold]", None, NOW)
-        store.mark_article_scheduled(done, NOW + 60, "job-1")
-        store.publish_article(done, NOW + 61.5)
-        later = store.add_article("Later", None, NOW)
-        store.mark_article_scheduled(later, NOW + 3600, "job-2")
-        store.add_article("Draft", None, NOW)
+        done = store.articles.add("Done [bold]deal[/bold]", None, NOW)
+        store.articles.set_publish_job(done, record_job(store, state="SUCCESS", created=NOW, eta=NOW + 60,
+                                                        job_id="job-1", task=PUBLISH, args=[done]))
+        store.articles.publish(done, "job-1", NOW + 61.5)
+        later = store.articles.add("Later", None, NOW)
+        store.articles.set_publish_job(later, record_job(store, state="SCHEDULED", created=NOW, eta=NOW + 3600,
+                                                         job_id="job-2", task=PUBLISH, args=[later]))
+        store.articles.add("Draft", None, NOW)
 
 
 def test_article_list_json_shows_state_and_times_in_iso_8601(cli_runner, database_url):
@@ -109,7 +113,7 @@ def publish_task(database_url):
 
 def test_publish_article_job_publishes_once_and_then_says_it_already_was(publish_task, database_url):
     with JobStore.open(database_url) as store:
-        article = store.add_article("Launch", None, NOW)
+        article = store.articles.add("Launch", None, NOW)
     first = publish_task.apply(args=[article]).get()
     second = publish_task.apply(args=[article]).get()
     assert first == {"article_id": article, "published": True, "published_at": first["published_at"]}
@@ -117,7 +121,7 @@ def test_publish_article_job_publishes_once_and_then_says_it_already_was(publish
 
 
 def test_publish_article_job_retries_a_transient_database_error_five_times(monkeypatch):
-    from conftest import free_port
+    from helpers import free_port
     from schedcli.app import create_app
     from schedcli.exceptions import DatabaseError
     from schedcli.settings import resolve_settings

@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import free_port, run_schedcli
-from schedcli.dispatch import MAX_MESSAGE_BYTES
+from helpers import free_port, run_schedcli
+from schedcli.jobs.requests import MAX_MESSAGE_BYTES
 from schedcli.store import JobStore
-from test_list import record_job
+from helpers import record_job
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 ECHO = "schedcli.tasks.echo"
@@ -47,7 +47,7 @@ def test_the_readme_documents_every_exit_code_schedcli_uses():
     from schedcli import exceptions
 
     raised = {cls.exit_code for cls in vars(exceptions).values()
-              if isinstance(cls, type) and issubclass(cls, exceptions.ScheduleError)}
+              if isinstance(cls, type) and issubclass(cls, exceptions.SchedcliError)}
     assert raised | {0, 1, 2, 70} == set(EXIT_CODES)
 
 
@@ -96,7 +96,7 @@ def world(quiet_vhost, database_url, monkeypatch):
     monkeypatch.setenv("SCHEDCLI_BROKER_URL", quiet_vhost.url)
     now = time.time()
     with JobStore.open(database_url) as store:
-        store.add_article("Launch", None, now)
+        store.articles.add("Launch", None, now)
         for job_id in (JOB, *TWINS):
             record_job(store, state="SCHEDULED", created=now, eta=now + 3600, job_id=job_id)
     return Path(database_url.removeprefix("sqlite:///"))
@@ -300,7 +300,7 @@ WRITES = ["call", "publish", "report run", "article add", "cancel", "reschedule"
 @pytest.fixture
 def locked_store(world, monkeypatch):
     """Another connection holds the store's write lock; writers here give up after 0.2 s instead of 30 s."""
-    monkeypatch.setattr("schedcli.store.BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr("schedcli.store.connection.BUSY_TIMEOUT", 0.2)
     holder = sqlite3.connect(world, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     yield

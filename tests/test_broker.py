@@ -6,10 +6,10 @@ import uuid
 import pytest
 from kombu.transport.native_delayed_delivery import calculate_routing_key
 
-from schedcli.amqpframes import table
-from schedcli.broker import (MAX_DELAY_SECONDS, Publisher, TaskMessage, delayed_destination, delayed_routing_key,
-                             rabbitmq_delay)
-from schedcli.routing import Route, bundled_route
+from schedcli.amqp.frames import table
+from schedcli.amqp.delays import MAX_DELAY_SECONDS, delayed_routing_key, rabbitmq_delay
+from schedcli.amqp.publisher import Publisher, TaskMessage, delayed_destination
+from schedcli.amqp.routes import Route, bundled_route
 from schedcli.settings import resolve_settings
 
 
@@ -80,7 +80,7 @@ def test_topology_is_declared_once_then_checked_with_one_call(broker_url):
 
 @pytest.mark.broker
 def test_unreachable_broker_fails_fast_with_masked_url():
-    from conftest import free_port
+    from helpers import free_port
     from schedcli.exceptions import BrokerUnavailable
 
     settings = resolve_settings({"broker_url": f"amqp://guest:s3cret@127.0.0.1:{free_port()}//"})

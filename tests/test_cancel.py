@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from conftest import run_schedcli
+from helpers import run_schedcli
 from schedcli.store import JobStore
-from test_list import record_job
-from test_reschedule import HOOKPROJ, send
-from test_worker_hooks import wait_for_state
+from helpers import record_job
+from helpers import HOOKPROJ, send
+from helpers import wait_for_state
 
 
 @pytest.mark.broker
@@ -94,16 +94,16 @@ def test_several_ids_are_each_reported_and_the_first_failure_sets_the_exit_code(
 def test_cancelling_a_publish_job_puts_its_article_back_to_draft(cli_runner, database_url):
     now = time.time()
     with JobStore.open(database_url) as store:
-        article = store.add_article("Launch", None, now)
+        article = store.articles.add("Launch", None, now)
         job_id = record_job(store, state="SCHEDULED", created=now, eta=now + 3600,
                             task="schedcli.tasks.publish_article", args=[article])
-        store.mark_article_scheduled(article, now + 3600, job_id)
+        store.articles.set_publish_job(article, job_id)
+        assert store.articles.get(article).state == "scheduled"
     result = cli_runner("cancel", job_id)
     assert result.exit_code == 0
     assert result.stdout == f"Cancelled {job_id}  schedcli.tasks.publish_article({article})\n"
     with JobStore.open(database_url) as store:
-        assert store.get_article(article)["state"] == "draft"
-        assert store.get_article(article)["publish_job_id"] is None
+        assert (store.articles.get(article).state, store.articles.get(article).publish_at) == ("draft", None)
 
 
 def test_cancel_needs_an_id(cli_runner, database_url):

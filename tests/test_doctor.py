@@ -7,8 +7,8 @@ import time
 import pytest
 from celery import Celery
 
-from conftest import free_port, run_schedcli
-from schedcli.diagnosis import OK, WARNING, app_queues_check, app_routes, parse_consumer_timeout
+from helpers import free_port, run_schedcli
+from schedcli.doctor import OK, WARNING, app_queues_check, app_routes, parse_consumer_timeout
 from schedcli.settings import resolve_settings
 
 CHECKS = ["rabbitmq", "quorum queues", "delay topology", "app queues", "consumer_timeout", "database", "workers"]
@@ -28,7 +28,7 @@ def on_test_vhost(action) -> None:
     """Run `action(channel)` on a py-amqp channel to the test's virtual host."""
     import amqp
 
-    from schedcli.broker import connection_options
+    from schedcli.amqp.publisher import connection_options
 
     connection = amqp.Connection(**connection_options(resolve_settings(), 5))
     connection.connect()
@@ -80,7 +80,7 @@ def test_healthy_setup_exits_0_with_every_check_ok(start_worker):
     assert all(check["ok"] and check["fix"] is None for check in checks.values())
     assert checks["rabbitmq"]["detail"].startswith("RabbitMQ 3.")
     assert "1 answering: w0-" in checks["workers"]["detail"]
-    assert checks["database"]["detail"].endswith("schema version 1")
+    assert checks["database"]["detail"].endswith("schema version 2")
 
 
 @pytest.mark.broker
@@ -109,8 +109,8 @@ def test_fresh_vhost_without_worker_warns_that_the_topology_is_missing_and_how_t
 
 @pytest.mark.broker
 def test_missing_delay_level_is_an_error(broker_url, database_url):
-    from schedcli.broker import Publisher
-    from schedcli.routing import bundled_route
+    from schedcli.amqp.publisher import Publisher
+    from schedcli.amqp.routes import bundled_route
 
     with Publisher(resolve_settings()) as publisher:
         publisher.ensure_topology(bundled_route())

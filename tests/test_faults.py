@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import TEST_BROKER_URL, free_port, run_schedcli
+from helpers import TEST_BROKER_URL, free_port, run_schedcli
 from schedcli.store import JobStore
-from test_worker_hooks import wait_for_state
+from helpers import wait_for_state
 
 pytestmark = pytest.mark.broker
 
@@ -245,8 +245,8 @@ def seed_finished_jobs(database_url: str, count: int) -> None:
 def test_a_publish_run_again_after_a_crash_publishes_the_article_once(start_worker, database_url):
     """What a redelivery after a worker died between the publish and the acknowledgement looks like to the next
     worker: the same message again, for a job the store still shows STARTED."""
-    from schedcli.broker import Publisher, TaskMessage
-    from schedcli.routing import bundled_route
+    from schedcli.amqp.publisher import Publisher, TaskMessage
+    from schedcli.amqp.routes import bundled_route
     from schedcli.settings import resolve_settings
 
     worker = start_worker()
@@ -257,7 +257,7 @@ def test_a_publish_run_again_after_a_crash_publishes_the_article_once(start_work
     job_id = sent.stdout.strip()
     first = wait_for_state(database_url, job_id, "SUCCESS")
     with JobStore.open(database_url) as store:
-        published_at = store.get_article(article_id)["published_at"]
+        published_at = store.articles.get(article_id).published_at
     with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
         connection.execute("UPDATE jobs SET state = 'STARTED', result = NULL, finished_at = NULL WHERE id = ?",
                            (job_id,))
@@ -273,8 +273,8 @@ def test_a_publish_run_again_after_a_crash_publishes_the_article_once(start_work
     assert again.result == {"article_id": article_id, "published": False,
                             "already_published_at": first.result["published_at"]}
     with JobStore.open(database_url) as store:
-        article = store.get_article(article_id)
-    assert (article["state"], article["published_at"]) == ("published", published_at)
+        article = store.articles.get(article_id)
+    assert (article.state, article.published_at) == ("published", published_at)
 
 
 SENDERS, PER_SENDER = 4, 1000

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import free_port
+from helpers import free_port
 from schedcli.cli import cli
 from schedcli.exceptions import BadInput
 
@@ -70,7 +70,7 @@ keys = st.none() | st.text(max_size=210)
 @given(task_args=st.lists(argument_texts, max_size=3), args_json=st.none() | argument_texts,
        kwargs_json=st.none() | argument_texts, key=keys)
 def test_call_arguments_become_a_job_request_or_bad_input(task_args, args_json, kwargs_json, key):
-    from schedcli.jobinput import arguments, job_request, read_arg
+    from schedcli.jobs.requests import arguments, job_request, read_arg
 
     for text in task_args:
         read_arg(text)  # never fails: what is not JSON is a plain string
@@ -96,7 +96,7 @@ def test_call_with_any_arguments_is_bad_usage_or_reaches_the_broker(broker_down,
                                                                     kwargs_json, key):
     """Against a broker that is down: arguments the core refuses are exit 2; the others get as far as RabbitMQ
     (exit 69). Nothing else, never a traceback."""
-    from schedcli.jobinput import arguments, job_request
+    from schedcli.jobs.requests import arguments, job_request
 
     try:
         job_request("schedcli.tasks.echo", *arguments(task_args, args_json, kwargs_json), key=key)

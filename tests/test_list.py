@@ -4,32 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 
 import pytest
 
-from schedcli.store import JobStore, NewJob
+from schedcli.store import JobStore
+
+from helpers import record_job
 
 
-def record_job(store: JobStore, *, state: str = "QUEUED", created: float, eta: float | None = None,
-               task: str = "schedcli.tasks.echo", args: list | None = None, key: str | None = None,
-               job_id: str | None = None, app: str = "schedcli.app", queue: str = "schedcli") -> str:
-    """Write a job into the store as dispatch and the worker hooks would, in `state`; its id."""
-    job_id = job_id or str(uuid.uuid4())
-    store.record_sending([NewJob(id=job_id, task=task, args=args if args is not None else [], kwargs={},
-                                 queue=queue, app=app, eta=eta, expires=None, key=key)], created)
-    store.mark_sent([job_id], created)
-    if state in ("STARTED", "PROGRESS", "SUCCESS", "FAILURE"):
-        store.mark_started(job_id, "w0@box", created + 1)
-    if state == "PROGRESS":
-        store.mark_progress(job_id, 1, 2, "half")
-    elif state == "SUCCESS":
-        store.mark_succeeded(job_id, "ok", created + 2)
-    elif state == "FAILURE":
-        store.mark_failed(job_id, "ValueError", "bad", "Traceback ...", created + 2)
-    elif state == "CANCELLED":
-        store.cancel(job_id, created + 1)
-    return job_id
 
 
 @pytest.fixture

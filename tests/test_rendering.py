@@ -7,23 +7,16 @@ import re
 
 import pytest
 
-from schedcli.render import render_job, render_job_table
+from schedcli.cli.rendering import render_job, render_job_table
 from schedcli.store import RESULT_LIMIT, TRUNCATED, Job, capped_result
+
+from helpers import make_job
 
 NOW = 1_800_000_000.0  # Fri 15 Jan 2027 11:00:00 MSK
 ZONE = "Europe/Moscow"
 HOSTILE = "no [red]x[/red] \x1b[2J"
 
 
-def make_job(**fields) -> Job:
-    values = dict(
-        id="3f2c9a1e-6d1b-4f0e-9c7a-2b5d8e1f0a3c", task="hookproj.boom", args=[HOSTILE], kwargs={}, key=None,
-        queue="hookproj", app="hookproj:app", state="SCHEDULED", eta=NOW + 90000, expires=None,
-        created_at=NOW - 60, started_at=None, finished_at=None, worker=None, progress=None, retries=0,
-        next_retry_at=None, result=None, error=None, rescheduled_to=None, rescheduled_from=None,
-    )
-    values.update(fields)
-    return Job(**values)
 
 
 def failed_job() -> Job:

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from schedcli.exceptions import BadInput, ReportsFolderError
-from schedcli.report import (PERIOD_WHERE, PERIOD_WHERE_SCAN, build_report, jobs_in_period_where, parse_formats,
+from schedcli.store.reporting import PERIOD_WHERE, PERIOD_WHERE_SCAN
+from schedcli.report import (build_report, parse_formats,
                              percentile)
 from schedcli.timeparse import parse_period
 
@@ -55,8 +56,20 @@ def job(task="schedcli.tasks.echo", state="SUCCESS", created_at=NOW - HOUR, **fi
             "kwargs": "{}", "queue": "schedcli", "app": "schedcli.app", **fields}
 
 
-def article(n: int, **fields) -> dict:
-    return {"id": n, "title": f"Article {n}", "body": "", "created_at": NOW - 2 * DAY, **fields}
+def add_articles(add_rows, *articles: dict) -> None:
+    """Articles `{"published_at": ..., "publish_at": ...}`; one with a `publish_at` gets a publish job due then."""
+    article_rows, job_rows = [], []
+    for n, spec in enumerate(articles, start=1):
+        row = {"id": n, "title": f"Article {n}", "body": "", "created_at": NOW - 2 * DAY,
+               "published_at": spec.get("published_at")}
+        if spec.get("publish_at") is not None:
+            row["publish_job_id"] = f"publish-{n}"
+            state = "SCHEDULED" if spec.get("published_at") is None else "SUCCESS"
+            job_rows.append({**job("schedcli.tasks.publish_article", state, created_at=NOW - 2 * DAY),
+                             "id": f"publish-{n}", "eta": spec["publish_at"]})
+        article_rows.append(row)
+    add_rows("jobs", job_rows)
+    add_rows("articles", article_rows)
 
 
 @pytest.fixture
@@ -139,11 +152,11 @@ def test_same_figures_whether_the_period_is_read_through_the_indexes_or_a_scan(s
               job("t.publish", "FAILURE", NOW - 3 * WEEK, eta=NOW - WEEK, started_at=NOW - WEEK + 4,
                   finished_at=NOW - WEEK + 5, error_type="KeyError", error_message="'id'")]
     add_rows("jobs", recent)
-    assert jobs_in_period_where(store, NOW - WEEK) == PERIOD_WHERE_SCAN
+    assert store.reporting._period_where(NOW - WEEK) == PERIOD_WHERE_SCAN
     scanned, _ = run_report()
 
     add_rows("jobs", [job("t.old", "SUCCESS", NOW - 3 * WEEK) for _ in range(100)])
-    assert jobs_in_period_where(store, NOW - WEEK) == PERIOD_WHERE
+    assert store.reporting._period_where(NOW - WEEK) == PERIOD_WHERE
     indexed, _ = run_report()
 
     assert indexed == scanned
@@ -202,14 +215,15 @@ def test_failures_ranked_by_count_each_with_its_latest_message(add_rows, run_rep
 
 
 def test_articles_published_in_the_period_and_how_late(add_rows, run_report):
-    add_rows("articles", [
-        article(1, state="published", publish_at=NOW - DAY, published_at=NOW - DAY + 2),
-        article(2, state="published", publish_at=NOW - DAY, published_at=NOW - DAY + 4),
-        article(3, state="published", publish_at=None, published_at=NOW - HOUR),  # published at once
-        article(4, state="published", publish_at=NOW - 3 * WEEK, published_at=NOW - 3 * WEEK),  # before
-        article(5, state="scheduled", publish_at=NOW + DAY),
-        article(6, state="draft"),
-    ])
+    add_articles(
+        add_rows,
+        {"publish_at": NOW - DAY, "published_at": NOW - DAY + 2},
+        {"publish_at": NOW - DAY, "published_at": NOW - DAY + 4},
+        {"published_at": NOW - HOUR},  # published at once
+        {"publish_at": NOW - 3 * WEEK, "published_at": NOW - 3 * WEEK},  # before the period
+        {"publish_at": NOW + DAY},  # scheduled
+        {},  # a draft
+    )
 
     summary, _ = run_report()
 
@@ -314,8 +328,7 @@ def test_unwritable_reports_folder_is_a_clear_one_line_error(run_report, tmp_pat
 def test_progress_is_monotone_names_its_steps_and_reaches_total(add_rows, run_report):
     add_rows("jobs", [job(created_at=NOW - DAY + i, started_at=NOW - DAY + i + 1, finished_at=NOW - DAY + i + 2)
                       for i in range(1000)])
-    add_rows("articles", [article(n, state="published", publish_at=NOW - DAY, published_at=NOW - DAY + 1)
-                          for n in range(1, 11)])
+    add_articles(add_rows, *[{"publish_at": NOW - DAY, "published_at": NOW - DAY + 1}] * 10)
 
     _, calls = run_report()
 
@@ -374,7 +387,8 @@ def wait_for_end(database_url: str, job_id: str, timeout: float = 60):
 @pytest.mark.broker
 def test_report_job_on_a_real_worker_writes_its_files_and_reports_progress(start_worker, database_url, add_rows,
                                                                            tmp_path, monkeypatch):
-    from schedcli.dispatch import Dispatcher, JobRequest
+    from schedcli.jobs.requests import JobRequest
+    from schedcli.jobs.sending import Dispatcher
     from schedcli.settings import resolve_settings
 
     reports = tmp_path / "worker-reports"

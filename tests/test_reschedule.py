@@ -9,18 +9,13 @@ import time
 
 import pytest
 
-from conftest import free_port
+from helpers import HOOKPROJ, free_port, send
 from schedcli.store import JobStore
-from test_list import record_job
-from test_worker_hooks import wait_for_state
-
-HOOKPROJ = ("--app", "hookproj:app")
+from helpers import record_job
+from helpers import wait_for_state
 
 
-def send(cli_runner, *args, app=HOOKPROJ) -> str:
-    result = cli_runner(*app, "call", *args, "-q")
-    assert result.exit_code == 0, result.stderr
-    return result.stdout.strip()
+
 
 
 @pytest.mark.broker
@@ -71,13 +66,13 @@ def test_the_new_job_keeps_the_key_queue_and_expiry_window(cli_runner, broker_ur
 @pytest.mark.broker
 def test_a_rescheduled_publish_moves_the_articles_publish_time(cli_runner, broker_url, database_url):
     with JobStore.open(database_url) as store:
-        article = store.add_article("Launch", None, time.time())
+        article = store.articles.add("Launch", None, time.time())
     old = cli_runner("publish", article, "--in", "1h", "-q").stdout.strip()
     new = cli_runner("reschedule", old, "--in", "2h", "-q").stdout.strip()
     with JobStore.open(database_url) as store:
-        published = store.get_article(article)
-        assert (published["state"], published["publish_job_id"]) == ("scheduled", new)
-        assert published["publish_at"] == store.get(new).eta
+        published = store.articles.get(article)
+        assert published.state == "scheduled"
+        assert published.publish_at == store.get(new).eta
 
 
 def test_only_a_job_waiting_to_run_can_be_rescheduled(cli_runner, database_url):

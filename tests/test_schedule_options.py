@@ -9,8 +9,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from schedcli.cli import Application
-from schedcli.commands.options import schedule_options
+from schedcli.cli.application import Application
+from schedcli.cli.time_options import schedule_options
 
 
 @click.command()

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import rabbitmqctl, run_schedcli
+from helpers import open_store, queue_counts, rabbitmqctl, run_schedcli, wait_for_states
 
 pytestmark = pytest.mark.broker
 
@@ -26,39 +26,10 @@ def send_jobs(count: int, *, delay: str, task: str = "schedcli.tasks.echo") -> l
     return ids
 
 
-def store():
-    from schedcli.settings import resolve_settings
-    from schedcli.store import JobStore
-
-    return JobStore.open(resolve_settings().database_url)
 
 
-def wait_for_states(ids: list[str], states: set[str], timeout: float) -> dict:
-    """Poll the store until every job is in one of `states`; return the jobs by id."""
-    deadline = time.monotonic() + timeout
-    with store() as jobs:
-        while True:
-            current = {job_id: jobs.get(job_id) for job_id in ids}
-            if all(job.state in states for job in current.values()):
-                return current
-            if time.monotonic() > deadline:
-                counts = {}
-                for job in current.values():
-                    counts[job.state] = counts.get(job.state, 0) + 1
-                raise AssertionError(f"after {timeout}s the jobs are {counts}, not all in {states}")
-            time.sleep(0.2)
 
 
-def queue_counts(vhost_url: str) -> dict[str, tuple[int, int]]:
-    """{queue: (ready, unacknowledged)} as RabbitMQ reports them."""
-    vhost = vhost_url.rsplit("/", 1)[1]
-    out = rabbitmqctl("list_queues", "-p", vhost, "name", "messages_ready", "messages_unacknowledged").stdout
-    counts = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[1].isdigit():
-            counts[parts[0]] = (int(parts[1]), int(parts[2]))
-    return counts
 
 
 def runs_per_job(*workers) -> dict[str, int]:
@@ -78,7 +49,7 @@ def assert_never_early(jobs: dict) -> None:
 def test_scheduled_jobs_wait_in_rabbitmq_not_in_the_worker(broker_url, start_worker):
     worker = start_worker()
     ids = send_jobs(10_000, delay="1h")
-    with store() as jobs:
+    with open_store() as jobs:
         assert {job.state for job in jobs.list_jobs(limit=20_000)} == {"SCHEDULED"}
     deadline = time.monotonic() + 30
     while True:

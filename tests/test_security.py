@@ -17,10 +17,10 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from conftest import free_port, rabbitmqctl, run_schedcli
+from helpers import free_port, rabbitmqctl, run_schedcli
 from schedcli.store import JobStore
-from test_list import record_job
-from test_worker_hooks import wait_for_state
+from helpers import record_job
+from helpers import wait_for_state
 
 PASSWORD = "s3cr3t-pw"
 
@@ -220,7 +220,7 @@ def connect_both_ways(settings) -> None:
     """Connect as schedcli's publisher does, then as Celery (and so every worker) does; both must fail here, the
     listener speaking no AMQP."""
     from schedcli.app import create_app
-    from schedcli.broker import Publisher
+    from schedcli.amqp.publisher import Publisher
     from schedcli.exceptions import BrokerUnavailable
 
     with pytest.raises(BrokerUnavailable):
@@ -252,8 +252,8 @@ def test_tls_settings_reach_schedclis_publisher_and_celery_which_check_the_broke
 
 def test_an_amqps_url_and_the_certificate_settings_reach_celery_and_schedclis_publisher(tmp_path, monkeypatch):
     from schedcli.app import create_app
-    from schedcli.broker import connection_options
-    from schedcli.celery_app import load_celery_app
+    from schedcli.amqp.publisher import connection_options
+    from schedcli.worker.apps import load_celery_app
     from schedcli.settings import resolve_settings
 
     files = {name: tmp_path / f"{name}.pem" for name in ("ca", "cert", "key")}
@@ -275,7 +275,7 @@ def test_an_amqps_url_and_the_certificate_settings_reach_celery_and_schedclis_pu
 
 def test_a_plain_amqp_url_uses_no_tls(monkeypatch, tmp_path):
     from schedcli.app import create_app
-    from schedcli.broker import connection_options
+    from schedcli.amqp.publisher import connection_options
     from schedcli.settings import resolve_settings
 
     monkeypatch.setenv("SCHEDCLI_BROKER_CA_FILE", str(tmp_path / "ca.pem"))
@@ -298,7 +298,7 @@ def terminal(monkeypatch):
 
 
 def hostile_job(**fields):
-    from test_rendering import make_job
+    from helpers import make_job
 
     values = dict(task=f"evil{HOSTILE}", args=[HOSTILE], kwargs={"k": HOSTILE}, state="SCHEDULED",
                   eta=time.time() + 3600)
@@ -316,7 +316,7 @@ def assert_shown_as_text(out: str, *literally: str) -> None:
 
 
 def test_list_on_a_terminal_shows_job_data_as_text(terminal, capsys):
-    from schedcli.render import render_job_table
+    from schedcli.cli.rendering import render_job_table
 
     # Short values: table cells are cut at 40 characters.
     render_job_table([hostile_job(task="[red]x[/red]\x1b[2J", args=["[link=http://e.x]a[/link]"], kwargs={})],
@@ -325,7 +325,7 @@ def test_list_on_a_terminal_shows_job_data_as_text(terminal, capsys):
 
 
 def test_what_call_prints_on_a_terminal_shows_job_data_as_text(terminal, capsys):
-    from schedcli.render import render_sent
+    from schedcli.cli.rendering import render_sent
 
     render_sent(hostile_job(), "UTC")
     render_sent(hostile_job(), "UTC", existing=True)
@@ -333,7 +333,7 @@ def test_what_call_prints_on_a_terminal_shows_job_data_as_text(terminal, capsys)
 
 
 def test_the_outcome_wait_prints_on_a_terminal_shows_job_data_as_text(terminal, capsys):
-    from schedcli.render import render_outcome
+    from schedcli.cli.rendering import render_outcome
 
     render_outcome(hostile_job(state="SUCCESS", result={"r": HOSTILE}))
     assert_shown_as_text(capsys.readouterr().out)
@@ -345,10 +345,11 @@ def test_the_outcome_wait_prints_on_a_terminal_shows_job_data_as_text(terminal, 
 @pytest.mark.parametrize("progress", [{"current": 1, "total": 2, "step": HOSTILE},
                                       {"current": "[red]1", "total": "many", "step": HOSTILE}])
 def test_the_progress_wait_draws_on_a_terminal_shows_its_step_as_text(terminal, capsys, monkeypatch, progress):
-    from schedcli import follow
-    from schedcli.render import follow_job_live
+    from schedcli.cli.rendering import follow_job_live
+    from schedcli.jobs import reading
+    from schedcli.settings import resolve_settings
 
-    monkeypatch.setattr(follow.follow_job, "__defaults__", (0.01,))
+    monkeypatch.setattr(reading, "WATCH_INTERVAL", 0.01)
     started = time.monotonic()
 
     class Store:
@@ -357,7 +358,8 @@ def test_the_progress_wait_draws_on_a_terminal_shows_its_step_as_text(terminal, 
                 return hostile_job(state="PROGRESS", progress=progress)
             return hostile_job(state="SUCCESS", result=1)
 
-    assert follow_job_live(Store(), "id").state == "SUCCESS"
+    views = reading.JobReader(resolve_settings(), Store()).follow("id")
+    assert follow_job_live(views).state == "SUCCESS"
     err = capsys.readouterr().err
     assert HOSTILE.replace("\x1b", "\\x1b").replace("\x07", "\\x07") in err
     assert "\x1b]8;" not in err and "\x1b[2J" not in err
@@ -366,7 +368,7 @@ def test_the_progress_wait_draws_on_a_terminal_shows_its_step_as_text(terminal, 
 def test_cancel_and_reschedule_on_a_terminal_show_job_data_as_text(terminal, capsys):
     from types import SimpleNamespace
 
-    from schedcli.render import render_cancelled, render_rescheduled
+    from schedcli.cli.rendering import render_cancelled, render_rescheduled
 
     job = hostile_job()
     render_cancelled([SimpleNamespace(id=job.id, cancelled=True, reason=HOSTILE, job=job)])
@@ -381,8 +383,8 @@ def test_cancel_and_reschedule_on_a_terminal_show_job_data_as_text(terminal, cap
 @pytest.mark.broker
 def test_the_report_job_writes_only_inside_the_reports_folder_whatever_its_arguments(start_worker, database_url,
                                                                                     tmp_path, monkeypatch):
-    from schedcli.broker import Publisher, TaskMessage
-    from schedcli.routing import bundled_route
+    from schedcli.amqp.publisher import Publisher, TaskMessage
+    from schedcli.amqp.routes import bundled_route
     from schedcli.settings import resolve_settings
 
     box = tmp_path / "box"

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_schedcli
-from schedcli import dispatch
-from schedcli.broker import Publisher
-from schedcli.dispatch import Dispatcher, JobRequest
+from helpers import run_schedcli
+from schedcli.jobs import sending
+from schedcli.amqp.publisher import Publisher
+from schedcli.jobs.requests import JobRequest
+from schedcli.jobs.sending import Dispatcher
 from schedcli.exceptions import DatabaseError
 from schedcli.settings import resolve_settings
 from schedcli.store import JobStore
-from test_scheduling import queue_counts, store, wait_for_states
+from helpers import open_store, queue_counts, wait_for_states
 
 ECHO = "schedcli.tasks.echo"
 
@@ -104,7 +105,7 @@ def test_from_file_sends_the_good_lines_in_order_and_reports_the_bad_one(broker_
     ids = result.stdout.split()
     assert len(ids) == 2
     assert [line.split(":")[0] for line in result.stderr.strip().splitlines()] == ["line 2", "line 4"]
-    with store() as jobs:
+    with open_store() as jobs:
         assert [jobs.get(job_id).args for job_id in ids] == [[1], [3]]
         assert {jobs.get(job_id).state for job_id in ids} == {"SCHEDULED"}
 
@@ -132,7 +133,7 @@ def failing_on_call(original, number: int, failure):
 
 def send_echo_jobs(count: int, batch: int, monkeypatch, eta: float | None = None, keyed: bool = False):
     """Send `count` echo jobs (args [n], key kN when `keyed`) through the dispatcher, `batch` jobs a batch."""
-    monkeypatch.setattr(dispatch, "BATCH", batch)
+    monkeypatch.setattr(sending, "BATCH", batch)
     requests = [JobRequest(ECHO, [n], eta=eta, key=f"k{n}" if keyed else None) for n in range(count)]
     return Dispatcher(resolve_settings()).send(requests)
 
@@ -144,7 +145,7 @@ def test_a_store_failing_mid_send_stops_it_with_every_sent_job_recorded(broker_u
     monkeypatch.setattr(JobStore, "record_sending", failing_on_call(JobStore.record_sending, 3, disk_error))
     with pytest.raises(DatabaseError):
         send_echo_jobs(45, 10, monkeypatch, eta=time.time() + 3600)
-    with store() as jobs:
+    with open_store() as jobs:
         recorded = jobs.list_jobs(limit=100)
     assert sorted(job.args[0] for job in recorded) == list(range(20))  # the two batches before the failure
     assert {job.state for job in recorded} == {"SCHEDULED"}
@@ -161,11 +162,11 @@ def test_a_store_failing_after_rabbitmq_confirmed_says_how_many_jobs_will_run(br
 
     monkeypatch.setattr(JobStore, "mark_sent", locked)
     with pytest.raises(DatabaseError) as caught:
-        send_echo_jobs(3, dispatch.BATCH, monkeypatch)
+        send_echo_jobs(3, sending.BATCH, monkeypatch)
     assert str(caught.value) == ("job store: cannot write: database is locked; RabbitMQ had confirmed 3 job(s) "
                                  "the store could not mark as sent: they will run, and show as SENDING until a "
                                  "worker starts them")
-    with store() as jobs:
+    with open_store() as jobs:
         assert [job.state for job in jobs.list_jobs(limit=10)] == ["SENDING"] * 3
 
 
@@ -179,7 +180,7 @@ def test_a_send_interrupted_mid_batch_leaves_no_job_sending(broker_url, database
     monkeypatch.setattr(Publisher, "publish", failing_on_call(publish, 2, ctrl_c))
     with pytest.raises(KeyboardInterrupt):
         send_echo_jobs(35, 10, monkeypatch, keyed=True)
-    with store() as jobs:
+    with open_store() as jobs:
         states = {job.args[0]: job.state for job in jobs.list_jobs(limit=100)}
     # The first batch was sent; the second may have reached RabbitMQ in part, so workers skip it; the
     # third, recorded ahead, is forgotten: sending the same keys again sends all but the first ten.

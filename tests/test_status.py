@@ -13,11 +13,11 @@ import uuid
 
 import pytest
 
-from conftest import run_schedcli
-from schedcli.render import local_time
+from helpers import run_schedcli
+from schedcli.cli.rendering import local_time
 from schedcli.store import JobStore
-from test_list import record_job
-from test_worker_hooks import wait_for_state
+from helpers import record_job
+from helpers import wait_for_state
 
 HOOKPROJ = ("--app", "hookproj:app")
 HOSTILE = "no [red]x[/red] \x1b[2J"

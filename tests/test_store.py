@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from schedcli.exceptions import BadInput, DatabaseError, UnknownJob
-from schedcli.store import RESULT_LIMIT, TRUNCATED, JobStore, NewJob, is_transient
+from schedcli.store import RESULT_LIMIT, TRUNCATED, JobStore, NewJob, is_transient, iso
 
 NOW = 1_800_000_000.0
 
@@ -46,7 +46,7 @@ def send(store, *jobs: NewJob, now: float = NOW) -> dict[str, str]:
 
 def test_schema_is_created_on_first_open_with_its_version(store_url):
     with JobStore.open(store_url) as store:
-        assert list(store.query("SELECT value FROM schedcli_meta WHERE name = 'schema_version'")) == [("1",)]
+        assert list(store.query("SELECT value FROM schedcli_meta WHERE name = 'schema_version'")) == [("2",)]
     with JobStore.open(store_url) as store:  # opening again finds it
         assert list(store.query("SELECT COUNT(*) FROM jobs")) == [(0,)]
 
@@ -70,11 +70,39 @@ def test_the_workers_store_does_not_wait_for_the_disk_and_the_senders_does(store
         assert list(store.query("SELECT COUNT(*) FROM jobs")) == [(1,)]
 
 
+def test_a_version_1_store_is_migrated_and_keeps_its_articles(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "v1.db"
+    connection = sqlite3.connect(path)
+    connection.executescript("""
+        CREATE TABLE schedcli_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO schedcli_meta VALUES ('schema_version', '1');
+        CREATE TABLE jobs (id TEXT PRIMARY KEY, task TEXT NOT NULL, args TEXT NOT NULL, kwargs TEXT NOT NULL,
+            job_key TEXT, queue TEXT NOT NULL, app TEXT NOT NULL, state TEXT NOT NULL, eta DOUBLE PRECISION,
+            expires DOUBLE PRECISION, created_at DOUBLE PRECISION NOT NULL, started_at DOUBLE PRECISION,
+            finished_at DOUBLE PRECISION, worker TEXT, progress TEXT, retries INTEGER NOT NULL DEFAULT 0,
+            next_retry_at DOUBLE PRECISION, result TEXT, error_type TEXT, error_message TEXT, traceback TEXT,
+            rescheduled_to TEXT, rescheduled_from TEXT);
+        CREATE TABLE articles (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, body TEXT,
+            state TEXT NOT NULL, publish_at DOUBLE PRECISION, published_at DOUBLE PRECISION, publish_job_id TEXT,
+            created_at DOUBLE PRECISION NOT NULL);
+        INSERT INTO articles (title, state, publish_at, published_at, created_at)
+            VALUES ('Old news', 'published', 100.0, 101.0, 50.0);
+    """)
+    connection.close()
+    with JobStore.open(f"sqlite:///{path}") as store:
+        assert store.schema_version() == 2
+        old = store.articles.get(1)
+        assert (old.title, old.state, old.published_at) == ("Old news", "published", 101.0)
+        assert store.articles.add("New", None, NOW) == 2
+
+
 def test_a_newer_schema_version_is_a_clear_database_error(store_url):
     with JobStore.open(store_url) as store:
         with store._db.transaction() as tx:
             tx.execute("UPDATE schedcli_meta SET value = '99' WHERE name = 'schema_version'")
-    with pytest.raises(DatabaseError, match=r"schema version 99, newer than this schedcli knows \(1\)") as info:
+    with pytest.raises(DatabaseError, match=r"schema version 99, newer than this schedcli knows \(2\)") as info:
         JobStore.open(store_url)
     assert info.value.exit_code == 74
 
@@ -86,7 +114,7 @@ def test_a_store_that_cannot_be_opened_is_one_line_naming_the_masked_url(tmp_pat
         JobStore.open(f"sqlite:///{blocker}/jobs.db")
     assert str(info.value).startswith(f"job store sqlite:///{blocker}/jobs.db: cannot open the database")
 
-    from conftest import free_port
+    from helpers import free_port
 
     with pytest.raises(DatabaseError) as info:
         JobStore.open(f"postgresql://schedcli:topsecret@127.0.0.1:{free_port()}/jobs")
@@ -134,6 +162,12 @@ def test_discard_unsent_forgets_only_jobs_still_sending(store):
     assert store.get(confirmed.id).state == "QUEUED"
 
 
+def active_holder(store, key: str) -> str | None:
+    rows = list(store.query("SELECT id FROM jobs WHERE job_key = ? AND state IN ('SENDING', 'SCHEDULED', 'QUEUED', "
+                            "'STARTED', 'PROGRESS', 'RETRY')", (key,)))
+    return rows[0][0] if rows else None
+
+
 def test_a_key_held_by_an_active_job_maps_the_new_job_to_the_holder(store):
     first = new_job(key="report-monday", eta=NOW + 60)
     assert send(store, first) == {}
@@ -141,17 +175,17 @@ def test_a_key_held_by_an_active_job_maps_the_new_job_to_the_holder(store):
     assert send(store, again) == {again.id: first.id}
     with pytest.raises(UnknownJob):
         store.get(again.id)
-    assert store.find_by_key("report-monday").id == first.id
+    assert active_holder(store, "report-monday") == first.id
 
 
 def test_a_key_is_free_again_once_its_job_ended(store):
     first = new_job(key="k")
     send(store, first)
     store.mark_succeeded(first.id, None, NOW + 1)
-    assert store.find_by_key("k") is None
+    assert active_holder(store, "k") is None
     second = new_job(key="k")
     assert send(store, second) == {}
-    assert store.find_by_key("k").id == second.id
+    assert active_holder(store, "k") == second.id
 
 
 def test_the_same_key_twice_in_one_batch_keeps_the_first(store):
@@ -318,7 +352,6 @@ def test_late_reports_never_move_a_job_backwards(store):
     assert store.get(done.id).state == "SUCCESS" and store.get(done.id).result == "result"
 
     assert store.cancel(cancelled.id, NOW + 1).state == "CANCELLED"
-    assert store.is_cancelled(cancelled.id)
     assert store.mark_started(cancelled.id, "w", NOW + 2) == "CANCELLED"
     assert not store.mark_succeeded(cancelled.id, 1, NOW + 3)
     assert store.get(cancelled.id).state == "CANCELLED"
@@ -336,12 +369,14 @@ def test_cancel_stops_only_jobs_waiting_to_run(store):
         store.cancel("no-such-job", NOW)
 
 
-def test_a_rescheduled_job_points_to_its_replacement_and_is_cancelled(store):
-    old, new = new_job(eta=NOW + 60), new_job(eta=NOW + 600)
+def test_a_rescheduled_job_hands_its_key_to_its_replacement_and_is_cancelled(store):
+    old, new = new_job(eta=NOW + 60, key="moving"), new_job(eta=NOW + 600)
     send(store, old, new)
-    store.link_reschedule(old.id, new.id, NOW + 1)
+    assert store.replace_waiting(old.id, new.id, NOW + 1)
     assert (store.get(old.id).state, store.get(old.id).rescheduled_to) == ("CANCELLED", new.id)
-    assert (store.get(new.id).state, store.get(new.id).rescheduled_from) == ("SCHEDULED", old.id)
+    assert (store.get(new.id).state, store.get(new.id).rescheduled_from, store.get(new.id).key) == (
+        "SCHEDULED", old.id, "moving")
+    assert not store.replace_waiting(old.id, new.id, NOW + 2)  # no longer waiting: nothing changes
 
 
 def test_a_result_over_64_kib_is_cut_with_a_marker(store):
@@ -374,29 +409,45 @@ def test_ensure_job_records_a_job_sent_by_plain_celery_once(store):
 # -- articles -----------------------------------------------------------------------------------
 
 def test_articles_are_added_as_drafts_and_listed_in_order(store):
-    first = store.add_article("Launch", "body text", NOW)
-    second = store.add_article("Follow-up", None, NOW + 1)
+    first = store.articles.add("Launch", "body text", NOW)
+    second = store.articles.add("Follow-up", None, NOW + 1)
     assert second == first + 1
-    assert store.get_article(first) == {"id": first, "title": "Launch", "body": "body text", "state": "draft",
-                                        "publish_at": None, "published_at": None, "publish_job_id": None,
-                                        "created_at": NOW}
-    assert [a["title"] for a in store.list_articles()] == ["Launch", "Follow-up"]
+    assert store.articles.get(first).to_json() == {
+        "id": first, "title": "Launch", "body": "body text", "state": "draft", "publish_at": None,
+        "published_at": None, "publish_job_id": None, "created_at": iso(NOW)}
+    assert [a.title for a in store.articles.list()] == ["Launch", "Follow-up"]
     with pytest.raises(UnknownJob, match="^unknown article 999$"):
-        store.get_article(999)
+        store.articles.get(999)
+
+
+def test_an_articles_state_follows_its_publish_job(store):
+    article = store.articles.add("Launch", None, NOW)
+    job = new_job(eta=NOW + 60, task="schedcli.tasks.publish_article", args=[article])
+    send(store, job)
+    store.articles.set_publish_job(article, job.id)
+    assert (store.articles.get(article).state, store.articles.get(article).publish_at) == ("scheduled", NOW + 60)
+    moved = new_job(eta=NOW + 600, task="schedcli.tasks.publish_article", args=[article])
+    send(store, moved)
+    store.replace_waiting(job.id, moved.id, NOW + 1)  # rescheduled: the article follows the new job
+    assert (store.articles.get(article).state, store.articles.get(article).publish_at) == ("scheduled", NOW + 600)
+    store.cancel(moved.id, NOW + 2)
+    assert (store.articles.get(article).state, store.articles.get(article).publish_at) == ("draft", None)
 
 
 def test_an_article_is_published_exactly_once(store):
-    article = store.add_article("Launch", None, NOW)
-    store.mark_article_scheduled(article, NOW + 60, "job-1")
-    assert store.get_article(article)["state"] == "scheduled"
-    assert store.publish_article(article, NOW + 61) == (True, NOW + 61)
-    assert store.publish_article(article, NOW + 99) == (False, NOW + 61)
-    store.mark_article_scheduled(article, NOW + 200, "job-2")
-    assert store.get_article(article)["state"] == "published"
+    article = store.articles.add("Launch", None, NOW)
+    job = new_job(eta=NOW + 60, task="schedcli.tasks.publish_article", args=[article])
+    send(store, job)
+    store.articles.set_publish_job(article, job.id)
+    assert store.articles.publish(article, job.id, NOW + 61) == (True, NOW + 61)
+    assert store.articles.publish(article, "another-job", NOW + 99) == (False, NOW + 61)
+    store.articles.set_publish_job(article, "job-2")
+    published = store.articles.get(article)
+    assert (published.state, published.publish_job_id, published.publish_at) == ("published", job.id, NOW + 60)
     with pytest.raises(UnknownJob, match="unknown article 404"):
-        store.publish_article(404, NOW)
+        store.articles.publish(404, None, NOW)
     with pytest.raises(UnknownJob, match="unknown article 404"):
-        store.mark_article_scheduled(404, None, "job-3")
+        store.articles.set_publish_job(404, "job-3")
 
 
 PUBLISHER = """
@@ -407,13 +458,13 @@ url, article, go = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
 with JobStore.open(url) as store:
     while not go.exists():
         time.sleep(0.005)
-    print(store.publish_article(article, time.time())[0])
+    print(store.articles.publish(article, None, time.time())[0])
 """
 
 
 def test_concurrent_publishers_publish_an_article_once(store_url, tmp_path):
     with JobStore.open(store_url) as store:
-        article = store.add_article("Launch", None, NOW)
+        article = store.articles.add("Launch", None, NOW)
     go = tmp_path / "go"
     publishers = [subprocess.Popen([sys.executable, "-c", PUBLISHER, store_url, str(article), str(go)],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import run_schedcli
+from helpers import run_schedcli
 
 NOW = ["--now", "2026-11-25T10:48:00", "--tz", "Europe/Berlin"]
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import rabbitmqctl, run_schedcli
+from helpers import rabbitmqctl, run_schedcli
 
 pytestmark = pytest.mark.broker
 
@@ -52,7 +52,7 @@ def test_worker_status_with_no_worker_prints_empty_array_and_exits_1(broker_url)
 
 
 def test_broker_down_is_one_line_exit_69_within_5_seconds(database_url):
-    from conftest import free_port
+    from helpers import free_port
 
     url = f"amqp://guest:topsecret@127.0.0.1:{free_port()}//"
     started = time.monotonic()

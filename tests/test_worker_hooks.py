@@ -8,30 +8,15 @@ import uuid
 import pytest
 from celery import Celery
 
-from schedcli.exceptions import UnknownJob
-from schedcli.store import Job, JobStore, NewJob
+from schedcli.store import JobStore, NewJob
+
+from helpers import wait_for_state
 
 pytestmark = pytest.mark.broker
 
 HOOKPROJ = ("--app", "hookproj:app")
 
 
-def wait_for_state(database_url: str, job_id: str, *states: str, timeout: float = 30) -> Job:
-    """Poll the store until the job is in one of `states`."""
-    deadline = time.monotonic() + timeout
-    job = None
-    with JobStore.open(database_url) as store:
-        while True:
-            try:
-                job = store.get(job_id)
-            except UnknownJob:
-                job = None
-            if job is not None and job.state in states:
-                return job
-            if time.monotonic() > deadline:
-                seen = job.state if job else "not recorded"
-                raise AssertionError(f"job {job_id} is {seen}, not {'/'.join(states)}, after {timeout}s")
-            time.sleep(0.05)
 
 
 def send_recorded(database_url: str, sender: Celery, task: str, args: list, queue: str, app: str,
@@ -88,19 +73,19 @@ def test_a_job_is_recorded_as_started_then_succeeded_with_its_result(start_worke
 def test_publishing_an_article_twice_publishes_it_once(start_worker, database_url, bundled_sender):
     start_worker()
     with JobStore.open(database_url) as store:
-        article = store.add_article("Launch day", "body", time.time())
+        article = store.articles.add("Launch day", "body", time.time())
     first = send_bundled(database_url, bundled_sender, "schedcli.tasks.publish_article", [article])
     first_job = wait_for_state(database_url, first, "SUCCESS")
     second = send_bundled(database_url, bundled_sender, "schedcli.tasks.publish_article", [article])
     second_job = wait_for_state(database_url, second, "SUCCESS")
     with JobStore.open(database_url) as store:
-        published = store.get_article(article)
-    assert published["state"] == "published"
+        published = store.articles.get(article)
+    assert published.state == "published"
     assert first_job.result == {"article_id": article, "published": True,
                                 "published_at": first_job.result["published_at"]}
     assert second_job.result == {"article_id": article, "published": False,
                                  "already_published_at": first_job.result["published_at"]}
-    assert first_job.started_at <= published["published_at"] <= first_job.finished_at
+    assert first_job.started_at <= published.published_at <= first_job.finished_at
 
 
 def test_publishing_a_missing_article_fails_with_the_error_and_its_traceback(start_worker, database_url,
@@ -194,7 +179,7 @@ def test_a_job_past_its_expiry_is_recorded_as_expired(start_worker, database_url
 def test_workers_report_into_a_postgresql_store(start_worker, postgres_store_url, bundled_sender):  # noqa: F811
     start_worker(env={"SCHEDCLI_DATABASE_URL": postgres_store_url})
     with JobStore.open(postgres_store_url) as store:
-        article = store.add_article("On PostgreSQL", None, time.time())
+        article = store.articles.add("On PostgreSQL", None, time.time())
     jobs = [send_bundled(postgres_store_url, bundled_sender, "schedcli.tasks.publish_article", [article])
             for _ in range(3)]
     results = [wait_for_state(postgres_store_url, job_id, "SUCCESS").result["published"] for job_id in jobs]
@@ -202,7 +187,7 @@ def test_workers_report_into_a_postgresql_store(start_worker, postgres_store_url
 
 
 def test_worker_start_with_an_unusable_store_stops_at_once_with_exit_74(tmp_path):
-    from conftest import run_schedcli
+    from helpers import run_schedcli
 
     blocker = tmp_path / "file"
     blocker.write_text("")

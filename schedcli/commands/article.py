@@ -31,7 +31,7 @@ def add(application, title, body_file, as_json):
     """
     import time
 
-    from schedcli.store import JobStore, article_json
+    from schedcli.store import JobStore
 
     title = title.strip()
     if not title:
@@ -41,12 +41,12 @@ def add(application, title, body_file, as_json):
     except UnicodeDecodeError as exc:
         raise click.BadParameter(f"not UTF-8 text ({exc})", param_hint="--body-file") from None
     with JobStore.open(application.settings.database_url) as store:
-        article_id = store.add_article(title, body, time.time())
-        article = store.get_article(article_id)
+        article_id = store.articles.add(title, body, time.time())
+        article = store.articles.get(article_id)
     if as_json:
         import json
 
-        click.echo(json.dumps(article_json(article), ensure_ascii=False))
+        click.echo(json.dumps(article.to_json(), ensure_ascii=False))
     else:
         click.echo(article_id)
 
@@ -62,19 +62,19 @@ def list_(application, as_json):
         schedcli article list
         schedcli article list --json
     """
-    from schedcli.store import JobStore, article_json
+    from schedcli.store import JobStore
 
     settings = application.settings
     with JobStore.open(settings.database_url) as store:
-        articles = store.list_articles()
+        articles = store.articles.list()
     if as_json:
         import json
 
-        click.echo(json.dumps([article_json(article) for article in articles], ensure_ascii=False))
+        click.echo(json.dumps([article.to_json() for article in articles], ensure_ascii=False))
         return
     from rich.table import Table
 
-    from schedcli.render import console, local_time, safe_text
+    from schedcli.cli.rendering import console, local_time, safe_text
 
     if not articles:
         console(stderr=True).print('No articles yet. Add one with: schedcli article add "TITLE"')
@@ -85,6 +85,6 @@ def list_(application, as_json):
 
     table = Table("id", "title", "state", "publish at", "published at")
     for article in articles:
-        table.add_row(str(article["id"]), safe_text(article["title"]), article["state"],
-                      when(article["publish_at"]), when(article["published_at"]))
+        table.add_row(str(article.id), safe_text(article.title), article.state,
+                      when(article.publish_at), when(article.published_at))
     console().print(table)

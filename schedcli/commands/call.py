@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from schedcli.commands.options import TIME_EXPRESSION, schedule_options
-from schedcli.commands.sending import sending_options
+from schedcli.cli.time_options import TIME_EXPRESSION, schedule_options
+from schedcli.cli.send_options import sending_options
 
 
 @click.command("call")
@@ -37,8 +37,8 @@ def command(application, task, task_args, args_json, kwargs_json, when, queue, e
         schedcli call schedcli.tasks.echo --kwargs '{"x": 1}' --at "friday 9am" -q
         schedcli call schedcli.tasks.echo --from-file jobs.jsonl -q
     """
-    from schedcli import jobinput
-    from schedcli.commands.sending import send_and_report, send_file_and_report
+    from schedcli.jobs import requests as jobinput
+    from schedcli.cli.send_options import send_and_report, send_file_and_report
 
     settings = application.settings
     if from_file is not None:

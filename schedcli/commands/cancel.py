@@ -1,4 +1,4 @@
-"""`schedcli cancel`: jobs waiting to run never run (see `schedcli.steering`)."""
+"""`schedcli cancel`: jobs waiting to run never run (see `schedcli.jobs.cancelling`)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def command(application, job_ids, terminate, as_json):
     """
     import sys
 
-    from schedcli.steering import Canceller
+    from schedcli.jobs.cancelling import Canceller
     from schedcli.store import JobStore
 
     settings = application.settings
@@ -40,7 +40,7 @@ def command(application, job_ids, terminate, as_json):
 
         click.echo(json.dumps([outcome.to_json() for outcome in outcomes]))
     else:
-        from schedcli.render import render_cancelled
+        from schedcli.cli.rendering import render_cancelled
 
         render_cancelled(outcomes)
     failed = [outcome.exit_code for outcome in outcomes if outcome.exit_code]

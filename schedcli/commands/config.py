@@ -27,6 +27,6 @@ def command(application, as_json):
         data = {name: {"value": value, "source": settings.sources[name]} for name, value in shown.items()}
         click.echo(json.dumps(data, indent=2))
         return
-    from schedcli.render import render_settings
+    from schedcli.cli.rendering import render_settings
 
     render_settings([(name, value, settings.sources[name]) for name, value in shown.items()])

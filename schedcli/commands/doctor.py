@@ -28,7 +28,7 @@ def command(application, timeout, as_json):
         schedcli --app myproj.celery:app doctor
         schedcli doctor --json | jq '.checks[] | select(.ok | not)'
     """
-    from schedcli.diagnosis import diagnose, healthy
+    from schedcli.doctor import diagnose, healthy
 
     checks = diagnose(application.settings, worker_timeout=timeout)
     ok = healthy(checks)
@@ -46,7 +46,7 @@ def _render(checks) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from schedcli.render import console, safe_text, visible
+    from schedcli.cli.rendering import console, safe_text, visible
 
     out = console()
     # A fix may span lines (settings to copy): its later lines are indented under its item.

@@ -71,6 +71,6 @@ def command(application, scheduled, states, task, since, limit, as_json):
 
         click.echo(json.dumps([job.to_json() for job in jobs]))
     else:
-        from schedcli.render import render_job_table
+        from schedcli.cli.rendering import render_job_table
 
         render_job_table(jobs, settings.timezone)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from schedcli.commands.options import schedule_options
-from schedcli.commands.sending import sending_options
+from schedcli.cli.time_options import schedule_options
+from schedcli.cli.send_options import sending_options
 
 
 @click.command("publish")
@@ -25,13 +25,12 @@ def command(application, article_id, when, key, wait, quiet, as_json):
         schedcli publish 42 --in 1h --key launch-42
         schedcli publish 42 --wait
     """
-    from schedcli.commands.sending import send_and_report
-    from schedcli.jobinput import job_request
+    from schedcli.articles import publish_request
+    from schedcli.cli.send_options import send_and_report
     from schedcli.store import JobStore
 
     settings = application.settings
     with JobStore.open(settings.database_url) as store:
-        store.get_article(article_id)  # UnknownJob (exit 3) before anything is sent
-    request = job_request("schedcli.tasks.publish_article", [article_id], {}, when=when, key=key)
-    send_and_report(settings, request, wait=wait, quiet=quiet, as_json=as_json,
-                    on_sent=lambda store, job: store.mark_article_scheduled(article_id, job.eta, job.id))
+        request = publish_request(store, article_id, when=when, key=key)
+        send_and_report(settings, request, wait=wait, quiet=quiet, as_json=as_json,
+                        on_sent=lambda job: store.articles.set_publish_job(article_id, job.id))

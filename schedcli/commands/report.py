@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from schedcli.commands.options import schedule_options
-from schedcli.commands.sending import sending_options
+from schedcli.cli.time_options import schedule_options
+from schedcli.cli.send_options import sending_options
 
 
 @click.group("report")
@@ -36,8 +36,8 @@ def run(application, period, output_format, when, key, wait, quiet, as_json):
         schedcli report run --period 24h --format html --wait
         schedcli report run --in 2h -q
     """
-    from schedcli.commands.sending import send_and_report
-    from schedcli.jobinput import job_request
+    from schedcli.cli.send_options import send_and_report
+    from schedcli.jobs.requests import job_request
     from schedcli.report import check_reports_folder
     from schedcli.timeparse import parse_period
 

@@ -1,10 +1,10 @@
-"""`schedcli reschedule`: move a job that waits to run to another time (see `schedcli.steering`)."""
+"""`schedcli reschedule`: move a job that waits to run to another time (see `schedcli.jobs.rescheduling`)."""
 
 from __future__ import annotations
 
 import click
 
-from schedcli.commands.options import schedule_options
+from schedcli.cli.time_options import schedule_options
 
 
 @click.command("reschedule")
@@ -27,7 +27,7 @@ def command(application, job_id, when, quiet, as_json):
     """
     if when is None:
         raise click.UsageError("give the new time with --in or --at")
-    from schedcli.steering import reschedule
+    from schedcli.jobs.rescheduling import reschedule
     from schedcli.store import JobStore
 
     settings = application.settings
@@ -40,6 +40,6 @@ def command(application, job_id, when, quiet, as_json):
     elif quiet:
         click.echo(new.id)
     else:
-        from schedcli.render import render_rescheduled
+        from schedcli.cli.rendering import render_rescheduled
 
         render_rescheduled(old, new, settings.timezone)

@@ -1,4 +1,4 @@
-"""`schedcli status`: one job's state, progress, result or error (read by `schedcli.jobview`)."""
+"""`schedcli status`: one job's state, progress, result or error (read by `schedcli.jobs.reading`)."""
 
 from __future__ import annotations
 
@@ -24,14 +24,14 @@ def command(application, job_id, as_json, watch):
     """
     import sys
 
-    from schedcli.jobview import EXIT_CODES, JobReader
+    from schedcli.jobs.reading import EXIT_CODES, JobReader
     from schedcli.store import JobStore
 
     settings = application.settings
     with JobStore.open(settings.database_url) as store:
         reader = JobReader(settings, store)
         if watch:
-            from schedcli.render import render_job_live
+            from schedcli.cli.rendering import render_job_live
 
             try:
                 if as_json:
@@ -49,7 +49,7 @@ def command(application, job_id, as_json, watch):
 
         click.echo(json.dumps(view.to_json(), default=str))
     elif not watch:
-        from schedcli.render import render_job
+        from schedcli.cli.rendering import render_job
 
         render_job(view.job, settings.timezone, note=view.note)
     sys.exit(EXIT_CODES.get(view.job.state, 0))

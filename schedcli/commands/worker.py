@@ -39,9 +39,9 @@ def start(application, concurrency, queues, loglevel, hostname, pool, prefetch_m
         schedcli worker start --concurrency 2 --loglevel info
         schedcli --app myproj.celery:app worker start
     """
-    from schedcli.celery_app import load_celery_app
-    from schedcli.worker_hooks import install_worker_hooks
-    from schedcli.workers import check_broker_login
+    from schedcli.worker.apps import load_celery_app
+    from schedcli.worker.hooks import install_worker_hooks
+    from schedcli.worker.inspection import check_broker_login
 
     settings = application.settings
     celery_app = load_celery_app(settings)
@@ -75,8 +75,8 @@ def status(application, timeout, as_json):
         schedcli worker status
         schedcli worker status --json
     """
-    from schedcli.celery_app import load_celery_app
-    from schedcli.workers import answering_workers
+    from schedcli.worker.apps import load_celery_app
+    from schedcli.worker.inspection import answering_workers
 
     celery_app = load_celery_app(application.settings)
     workers = answering_workers(celery_app, timeout=timeout)
@@ -85,7 +85,7 @@ def status(application, timeout, as_json):
 
         click.echo(json.dumps(workers))
     else:
-        from schedcli.render import render_workers
+        from schedcli.cli.rendering import render_workers
 
         render_workers(workers)
     if not workers:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from celery import Celery
 
-from schedcli.worker_hooks import report_progress
+from schedcli.worker.hooks import report_progress
 
 app = Celery("hookproj", broker=os.environ.get("SCHEDCLI_BROKER_URL"))
 app.conf.update(task_serializer="json", accept_content=["json"], task_default_queue="hookproj")

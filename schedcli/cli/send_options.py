@@ -22,21 +22,17 @@ def sending_options(function):
 def send_and_report(settings, request, *, queue=None, wait=False, quiet=False, as_json=False, on_sent=None) -> None:
     """Send one job; print its id (-q), record (--json) or a human summary; follow it with --wait.
 
-    `on_sent(store, job)` runs once the job is confirmed and recorded (e.g. to mark an article scheduled).
+    `on_sent(job)` runs once a new job is confirmed and recorded (e.g. to link it to its article).
     """
-    from schedcli.dispatch import Dispatcher
     from schedcli.exceptions import BrokerUnavailable
+    from schedcli.jobs.sending import Dispatcher
 
     [result] = Dispatcher(settings, queue=queue).send([request])
     if result.error:
         raise BrokerUnavailable(f"job not sent: {result.error}")
-    if as_json or not quiet or wait or on_sent:
-        from schedcli.store import JobStore
-
-        with JobStore.open(settings.database_url) as store:
-            job = store.get(result.job_id)
-            if on_sent and not result.existing:
-                on_sent(store, job)
+    job = result.job
+    if on_sent and not result.existing:
+        on_sent(job)
     if as_json:
         import json
 
@@ -44,7 +40,7 @@ def send_and_report(settings, request, *, queue=None, wait=False, quiet=False, a
     elif quiet:
         click.echo(result.job_id)
     else:
-        from schedcli.render import render_sent
+        from schedcli.cli.rendering import render_sent
 
         render_sent(job, settings.timezone, existing=result.existing)
     if wait:
@@ -53,12 +49,13 @@ def send_and_report(settings, request, *, queue=None, wait=False, quiet=False, a
 
 def follow_until_done(settings, job_id: str, quiet: bool) -> None:
     """Show the job's progress until it ends; Ctrl-C stops waiting, not the job."""
-    from schedcli.render import follow_job_live, render_outcome
+    from schedcli.cli.rendering import follow_job_live, render_outcome
+    from schedcli.jobs.reading import JobReader
     from schedcli.store import JobStore
 
     with JobStore.open(settings.database_url) as store:
         try:
-            job = follow_job_live(store, job_id, show=not quiet)
+            job = follow_job_live(JobReader(settings, store).follow(job_id), show=not quiet)
         except KeyboardInterrupt:
             click.echo(f"Stopped waiting; the job goes on. Look again with: schedcli status {job_id}", err=True)
             sys.exit(130)
@@ -70,8 +67,8 @@ def follow_until_done(settings, job_id: str, quiet: bool) -> None:
 
 def send_file_and_report(settings, task, lines, *, queue=None, expires=None, quiet=False, as_json=False) -> None:
     """Send one job per JSON line over one connection; bad lines are reported with their number, the rest go."""
-    from schedcli.dispatch import Dispatcher
-    from schedcli.jobinput import read_job_lines
+    from schedcli.jobs.sending import Dispatcher
+    from schedcli.jobs.requests import read_job_lines
 
     dispatcher = Dispatcher(settings, queue=queue)
     dispatcher.route(task)  # an unknown task fails the whole file at once, before anything is sent
@@ -89,10 +86,7 @@ def send_file_and_report(settings, task, lines, *, queue=None, expires=None, qui
     if as_json:
         import json
 
-        from schedcli.store import JobStore
-
-        with JobStore.open(settings.database_url) as store:
-            click.echo(json.dumps([store.get(result.job_id).to_json() for result in sent]))
+        click.echo(json.dumps([result.job.to_json() for result in sent]))
     elif quiet:
         click.echo("\n".join(result.job_id for result in sent))
     else:

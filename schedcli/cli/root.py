@@ -13,7 +13,8 @@ import sys
 import click
 
 from schedcli import __version__
-from schedcli.exceptions import ScheduleError
+from schedcli.cli.application import Application
+from schedcli.exceptions import SchedcliError
 
 # command name -> (module under schedcli.commands, one-line summary shown by --help)
 COMMANDS = {
@@ -32,28 +33,12 @@ COMMANDS = {
 }
 
 
-class SchedcliError(click.ClickException):
+class CommandError(click.ClickException):
     """An expected failure: one line on stderr, no traceback, its own exit code."""
 
     def __init__(self, message: str, exit_code: int = 1):
         super().__init__(message)
         self.exit_code = exit_code
-
-
-class Application:
-    """What every command receives as `ctx.obj`: the flags given and, on demand, the settings."""
-
-    def __init__(self, flags: dict[str, str | None]):
-        self.flags = flags
-        self._settings = None
-
-    @property
-    def settings(self):
-        if self._settings is None:
-            from schedcli.settings import resolve_settings
-
-            self._settings = resolve_settings(self.flags)
-        return self._settings
 
 
 class LazyGroup(click.Group):
@@ -89,8 +74,8 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except ScheduleError as exc:
-            raise SchedcliError(str(exc), exc.exit_code) from None
+        except SchedcliError as exc:
+            raise CommandError(str(exc), exc.exit_code) from None
         except click.UsageError as exc:
             raise _one_line(exc) from None
 

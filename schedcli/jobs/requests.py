@@ -6,8 +6,45 @@ import json
 import time
 from collections.abc import Iterable, Iterator
 
-from schedcli.dispatch import JobRequest, check_eta, check_payload
-from schedcli.exceptions import BadInput, ScheduleError
+from dataclasses import dataclass, field
+
+from schedcli.amqp.delays import MAX_DELAY_SECONDS
+from schedcli.exceptions import BadInput, SchedcliError
+
+MAX_MESSAGE_BYTES = 1024 * 1024  # args + kwargs of one job, as JSON
+
+
+@dataclass
+class JobRequest:
+    """One job to send. `eta`/`expires` are epoch seconds UTC; None means now / never."""
+
+    task: str
+    args: list = field(default_factory=list)
+    kwargs: dict = field(default_factory=dict)
+    eta: float | None = None
+    expires: float | None = None
+    key: str | None = None
+    line: int | None = None  # the input line, for a bulk file
+
+
+def check_payload(args, kwargs) -> None:
+    """BadInput unless args is a list, kwargs an object, and both together fit in a message."""
+    if not isinstance(args, list):
+        raise BadInput(f"args must be a JSON array, got {type(args).__name__}: e.g. --args '[42, \"x\"]'")
+    if not isinstance(kwargs, dict):
+        raise BadInput(f"kwargs must be a JSON object, got {type(kwargs).__name__}: e.g. --kwargs '{{\"a\": 1}}'")
+    try:
+        size = len(json.dumps([args, kwargs], ensure_ascii=False).encode("utf-8"))
+    except UnicodeEncodeError:  # bytes of a file that are not UTF-8, or a JSON escape like "\ud800"
+        raise BadInput("args and kwargs hold text that is not UTF-8: a stray byte, or half a surrogate pair "
+                       "like \\ud800") from None
+    if size > MAX_MESSAGE_BYTES:
+        raise BadInput(f"args and kwargs are {size:,} bytes as JSON; the limit is {MAX_MESSAGE_BYTES:,} bytes")
+
+
+def check_eta(eta: float | None, now: float) -> None:
+    if eta is not None and eta - now > MAX_DELAY_SECONDS:
+        raise BadInput(f"a job can be scheduled at most {MAX_DELAY_SECONDS:,} s (about 8.5 years) ahead")
 
 
 def loads(text: str):
@@ -116,5 +153,5 @@ def read_job_lines(lines: Iterable[str], task: str, zone: str, expires=None,
                 when = parse_when(str(spec["at"]), now_dt, zone)
             yield number, job_request(task, spec.get("args", []), spec.get("kwargs", {}), when=when,
                                       expires=expires, key=spec.get("key"), line=number, now=now), None
-        except ScheduleError as exc:
+        except SchedcliError as exc:
             yield number, None, str(exc)

@@ -19,9 +19,10 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from schedcli.broker import DELAY_LEVELS, DELIVERY_EXCHANGE, connection_options, level_name
-from schedcli.exceptions import BadInput, BrokerUnavailable, DatabaseError
-from schedcli.routing import Route, queue_route
+from schedcli.amqp.delays import DELAY_LEVELS, DELIVERY_EXCHANGE, level_name
+from schedcli.amqp.publisher import connection_options
+from schedcli.exceptions import START_RABBITMQ, BadInput, BrokerUnavailable, DatabaseError
+from schedcli.amqp.routes import Route, queue_route
 from schedcli.settings import Settings, mask_url
 
 OK, WARNING, ERROR = "ok", "warning", "error"
@@ -34,7 +35,7 @@ CONSUMER_TIMEOUT_EVAL = (
     "{application:get_env(rabbit, consumer_timeout), "
     "[P || {listener, _, Proto, _, _, P, _} <- rabbit_networking:node_listeners(node()), Proto =/= clustering]}."
 )
-START_RABBITMQ = "start RabbitMQ (`rabbitmq-server -detached` or `docker run -d -p 5672:5672 rabbitmq:3`)"
+START_RABBITMQ_FIX = f"start RabbitMQ with {START_RABBITMQ}"
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def diagnose(settings: Settings, worker_timeout: float = 1.0) -> list[Check]:
 
 
 def _load_app(settings: Settings):
-    from schedcli.celery_app import load_celery_app
+    from schedcli.worker.apps import load_celery_app
 
     try:
         return load_celery_app(settings), None
@@ -183,7 +184,7 @@ def connect(settings: Settings) -> tuple[BrokerProbe | None, Check]:
     except (OSError, amqp.exceptions.AMQPError) as exc:
         connection.collect()
         return None, Check("rabbitmq", ERROR, f"cannot reach {shown} ({_reason(exc)})",
-                           f"{START_RABBITMQ}, or correct --broker / SCHEDCLI_BROKER_URL")
+                           f"{START_RABBITMQ_FIX}, or correct --broker / SCHEDCLI_BROKER_URL")
     version = probe.version
     if _version_tuple(version) < (3, 10):
         return probe, Check("rabbitmq", WARNING, f"RabbitMQ {version} at {shown}",
@@ -206,7 +207,7 @@ def _on_broker(name: str, probe: BrokerProbe | None, run) -> Check:
                      "give the user permissions on the virtual host (rabbitmqctl set_permissions)")
     except (OSError, amqp.exceptions.ConnectionError) as exc:
         probe.alive = False
-        return Check(name, ERROR, f"lost the connection to RabbitMQ ({_reason(exc)})", START_RABBITMQ)
+        return Check(name, ERROR, f"lost the connection to RabbitMQ ({_reason(exc)})", START_RABBITMQ_FIX)
 
 
 def _reason(exc: BaseException) -> str:
@@ -419,22 +420,21 @@ def database_check(database_url: str) -> Check:
     shown = mask_url(database_url)
     try:
         with JobStore.open(database_url) as store:
-            # The store has no public accessor for its schema version; it keeps it in schedcli_meta.
-            rows = list(store.query("SELECT value FROM schedcli_meta WHERE name = 'schema_version'"))
+            version = store.schema_version()
     except DatabaseError as exc:
         return Check("database", ERROR, str(exc),
                      "check --database / SCHEDCLI_DATABASE_URL and that the database is up; a schema newer "
                      "than this schedcli needs a newer schedcli (pip install -U schedcli)")
-    return Check("database", OK, f"{shown}, schema version {rows[0][0]}")
+    return Check("database", OK, f"{shown}, schema version {version}")
 
 
 def workers_check(celery_app, settings: Settings, timeout: float) -> Check:
-    from schedcli.workers import answering_workers
+    from schedcli.worker.inspection import answering_workers
 
     try:
         workers = answering_workers(celery_app, timeout=timeout)
     except BrokerUnavailable as exc:
-        return Check("workers", ERROR, str(exc), START_RABBITMQ)
+        return Check("workers", ERROR, str(exc), START_RABBITMQ_FIX)
     if not workers:
         start = "schedcli worker start" if settings.uses_bundled_app else f"schedcli --app {settings.app} worker start"
         return Check("workers", WARNING, f"none answered within {timeout:g} s; jobs wait in RabbitMQ until one runs",

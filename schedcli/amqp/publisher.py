@@ -22,39 +22,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import unquote, urlsplit
 
-from schedcli.amqpframes import longstr_field, publish_frames, shortstr, table
+from schedcli.amqp.frames import longstr_field, publish_frames, shortstr, table
 from schedcli.exceptions import BadInput, BrokerUnavailable
-from schedcli.routing import Route
+from schedcli.amqp.delays import (
+    DELAY_LEVELS, DELIVERY_EXCHANGE, MAX_DELAY_SECONDS, delayed_routing_key, level_name, rabbitmq_delay,
+)
+from schedcli.amqp.routes import Route
 from schedcli.settings import BROKER_URL_FORM, Settings, broker_ssl_options, mask_url
 
-DELAY_LEVELS = 28  # Celery's native delayed delivery: celery_delayed_0 .. celery_delayed_27
-MAX_DELAY_SECONDS = 2**DELAY_LEVELS - 1
-DELIVERY_EXCHANGE = "celery_delayed_delivery"
 TOPOLOGY_VERSION = 1
 IN_FLIGHT = 2000  # unconfirmed messages allowed on the wire before waiting for confirms
 WRITE_BUFFER_BYTES = 256 * 1024
 SECOND_CHANNEL_FROM = 1000  # messages in one publish() from which a second channel is worth its round trips
-EARLY_ARRIVAL_SECONDS = 1
 CONFIRM_TIMEOUT = 30.0  # seconds to wait for RabbitMQ to confirm; a new quorum queue can take seconds
-
-
-def level_name(level: int) -> str:
-    return f"celery_delayed_{level}"
-
-
-def delayed_routing_key(delay_seconds: int, routing_key: str) -> str:
-    """Celery's delay routing key: the delay's 28 bits, dot-separated, then the queue's routing key."""
-    return ".".join(f"{delay_seconds:0{DELAY_LEVELS}b}") + f".{routing_key}"
-
-
-def rabbitmq_delay(seconds_until_due: float) -> int:
-    """Whole seconds a job waits in the delay levels: it reaches the worker 1-2 s before it is due.
-
-    The worker holds it for the rest, as Celery does with an ETA. The margin absorbs the late
-    dead-lettering of RabbitMQ's delay levels (up to ~200 ms measured for 1,000 jobs due together);
-    without it, jobs due just after a whole second started that late.
-    """
-    return max(0, int(seconds_until_due) - EARLY_ARRIVAL_SECONDS)
 
 
 def delayed_destination(delay_seconds: int, route: Route) -> tuple[str, str]:
@@ -193,10 +173,7 @@ class Publisher:
         self.close()
 
     def _unavailable(self, exc: BaseException) -> BrokerUnavailable:
-        return BrokerUnavailable(
-            f"RabbitMQ at {mask_url(self.settings.broker_url)} is not available ({_describe(exc)}); start it with "
-            "`rabbitmq-server -detached` or `docker run -d -p 5672:5672 rabbitmq:3`"
-        )
+        return BrokerUnavailable.not_answering(mask_url(self.settings.broker_url), _describe(exc))
 
     def open(self) -> None:
         import amqp

@@ -10,65 +10,38 @@ RabbitMQ holds, and a job reported as not sent never runs.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from dataclasses import dataclass, field
 
-from schedcli.broker import MAX_DELAY_SECONDS, Publisher, PublishOutcome, TaskMessage
-from schedcli.exceptions import BadInput, DatabaseError
-from schedcli.routing import BUNDLED_TASK_NAMES, Route, bundled_route, check_task_name, user_route, user_task_names
+from schedcli.amqp.publisher import Publisher, PublishOutcome, TaskMessage
+from schedcli.exceptions import DatabaseError
+from schedcli.jobs.requests import JobRequest
+from schedcli.amqp.routes import BUNDLED_TASK_NAMES, Route, bundled_route, check_task_name, user_route, user_task_names
 from schedcli.settings import Settings
+from schedcli.store import Job, JobStore, NewJob
 
-MAX_MESSAGE_BYTES = 1024 * 1024  # args + kwargs of one job, as JSON
 BATCH = 5000  # jobs recorded per store transaction in a bulk send
 
 
 @dataclass
-class JobRequest:
-    """One job to send. `eta`/`expires` are epoch seconds UTC; None means now / never."""
-
-    task: str
-    args: list = field(default_factory=list)
-    kwargs: dict = field(default_factory=dict)
-    eta: float | None = None
-    expires: float | None = None
-    key: str | None = None
-    line: int | None = None  # the input line, for a bulk file
-
-
-@dataclass
 class Dispatched:
-    """What became of one request: its job id, whether it already existed (same key), or why it was not sent."""
+    """What became of one request: its job and id, whether it already existed (same key), or why it was not sent.
+
+    `job` is the store's record of a sent job (the existing one for a held key), None when not sent.
+    """
 
     request: JobRequest
     job_id: str | None = None
     existing: bool = False
     error: str | None = None
+    job: Job | None = None
+    _recorded: NewJob | None = field(default=None, repr=False)
+    _recorded_at: float = field(default=0.0, repr=False)
 
     @property
     def sent(self) -> bool:
         return self.job_id is not None and self.error is None
-
-
-def check_payload(args, kwargs) -> None:
-    """BadInput unless args is a list, kwargs an object, and both together fit in a message."""
-    if not isinstance(args, list):
-        raise BadInput(f"args must be a JSON array, got {type(args).__name__}: e.g. --args '[42, \"x\"]'")
-    if not isinstance(kwargs, dict):
-        raise BadInput(f"kwargs must be a JSON object, got {type(kwargs).__name__}: e.g. --kwargs '{{\"a\": 1}}'")
-    try:
-        size = len(json.dumps([args, kwargs], ensure_ascii=False).encode("utf-8"))
-    except UnicodeEncodeError:  # bytes of a file that are not UTF-8, or a JSON escape like "\ud800"
-        raise BadInput("args and kwargs hold text that is not UTF-8: a stray byte, or half a surrogate pair "
-                       "like \\ud800") from None
-    if size > MAX_MESSAGE_BYTES:
-        raise BadInput(f"args and kwargs are {size:,} bytes as JSON; the limit is {MAX_MESSAGE_BYTES:,} bytes")
-
-
-def check_eta(eta: float | None, now: float) -> None:
-    if eta is not None and eta - now > MAX_DELAY_SECONDS:
-        raise BadInput(f"a job can be scheduled at most {MAX_DELAY_SECONDS:,} s (about 8.5 years) ahead")
 
 
 class Dispatcher:
@@ -93,7 +66,7 @@ class Dispatcher:
             route = bundled_route(self.queue)
         else:
             if self._celery_app is None:
-                from schedcli.celery_app import load_celery_app
+                from schedcli.worker.apps import load_celery_app
 
                 self._celery_app = load_celery_app(self.settings)
             check_task_name(task, user_task_names(self._celery_app))
@@ -121,8 +94,6 @@ class Dispatcher:
         (its jobs stay SENDING, which workers run and record like any other), and the error says so.
         """
         from concurrent.futures import ThreadPoolExecutor, wait
-
-        from schedcli.store import JobStore
 
         for request in requests:
             self.route(request.task)
@@ -189,18 +160,17 @@ class Dispatcher:
 
     def _record(self, store, batch: list[Dispatched], now: float | None) -> dict[str, str]:
         """Give each job of `batch` its id and record it SENDING; {id: holder's id} for keys an active job holds."""
-        from schedcli.store import NewJob
-
-        new_jobs = []
+        recorded_at = time.time() if now is None else now
         for result in batch:
             request = result.request
             result.job_id = str(uuid.uuid4())
-            new_jobs.append(NewJob(
+            result._recorded_at = recorded_at
+            result._recorded = NewJob(
                 id=result.job_id, task=request.task, args=request.args, kwargs=request.kwargs,
                 queue=self.route(request.task).queue, app=self.app_name, eta=request.eta,
                 expires=request.expires, key=request.key,
-            ))
-        return store.record_sending(new_jobs, time.time() if now is None else now)
+            )
+        return store.record_sending([result._recorded for result in batch], recorded_at)
 
     def _messages(self, batch: list[Dispatched], duplicates: dict[str, str]) -> list[TaskMessage]:
         messages = []
@@ -217,12 +187,17 @@ class Dispatcher:
     def _settle(store, batch: list[Dispatched], messages: list[TaskMessage], outcome: PublishOutcome) -> None:
         """Record what RabbitMQ did with each message of `batch`, and say why a job was not sent."""
         confirmed, unconfirmed = set(outcome.confirmed), set(outcome.unconfirmed)
-        store.mark_sent(list(confirmed), time.time())
+        sent_at = time.time()
+        store.mark_sent(list(confirmed), sent_at)
         store.mark_unconfirmed([message.job_id for message in messages if message.job_id in unconfirmed],
                                time.time())
         store.discard_unsent([message.job_id for message in messages
                               if message.job_id not in confirmed and message.job_id not in unconfirmed])
         for result in batch:
-            if result.existing or result.job_id in confirmed:
+            if result.existing:
+                result.job = store.get(result.job_id)
+                continue
+            if result.job_id in confirmed:
+                result.job = Job.sent(result._recorded, result._recorded_at, sent_at)
                 continue
             result.error = outcome.failed.get(result.job_id) or outcome.error or "not confirmed by RabbitMQ"

@@ -25,7 +25,7 @@ class TimeExpression(click.ParamType):
             return value
         from datetime import datetime, timezone
 
-        from schedcli.cli import Application
+        from schedcli.cli.application import Application
 
         application = ctx.find_object(Application) if ctx is not None else None
         if application is not None:

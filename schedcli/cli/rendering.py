@@ -86,11 +86,10 @@ def render_sent(job, zone_name: str, existing: bool = False) -> None:
     out.print(Text(f"  id   {job.id}"))
 
 
-def follow_job_live(store, job_id: str, show: bool = True):
-    """Follow the job to its end with a progress bar (a spinner until PROGRESS arrives); return the final job."""
+def follow_job_live(views, show: bool = True):
+    """Show the job `views` follow (`JobReader.follow`) with a progress bar (a spinner until PROGRESS arrives)
+    until it ends; return the final job."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn
-
-    from schedcli.follow import follow_job
 
     job = None
     # The step comes from the task: never markup. A bar only for numbers a bar can show.
@@ -98,7 +97,8 @@ def follow_job_live(store, job_id: str, show: bool = True):
                         TaskProgressColumn(), console=console(stderr=True), transient=True, disable=not show)
     with progress:
         bar = progress.add_task("waiting", total=None)
-        for job in follow_job(store, job_id):
+        for view in views:
+            job = view.job
             description = job.state.lower()
             total = completed = None
             if job.progress:

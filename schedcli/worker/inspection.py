@@ -12,7 +12,7 @@ def ensure_broker_reachable(celery_app, timeout: float = 4.0) -> None:
     try:
         connection.ensure_connection(max_retries=1, timeout=timeout)
     except Exception as exc:  # kombu wraps socket, auth and protocol failures differently
-        raise BrokerUnavailable(broker_unavailable_message(celery_app.conf.broker_url, exc)) from None
+        raise BrokerUnavailable.not_answering(mask_url(celery_app.conf.broker_url), str(exc)) from None
     finally:
         connection.release()
 
@@ -35,13 +35,6 @@ def check_broker_login(celery_app, timeout: float = 4.0) -> None:
         ) from None
     finally:
         connection.release()
-
-
-def broker_unavailable_message(url: str, exc: BaseException) -> str:
-    return (
-        f"RabbitMQ at {mask_url(url)} is not available ({exc}); start it with "
-        "`rabbitmq-server -detached` or `docker run -d -p 5672:5672 rabbitmq:3`"
-    )
 
 
 def answering_workers(celery_app, timeout: float) -> list[dict]:

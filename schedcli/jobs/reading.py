@@ -1,5 +1,5 @@
-"""How `status` reads a job: from the job store, or from its app's Celery result backend when only
-plain Celery workers ran it.
+"""How a job is read and followed (`status`, `--wait`): from the job store, or from its app's Celery result
+backend when only plain Celery workers ran it.
 
 A job of a user's app run by a plain `celery worker` (which does not report to the store) stays
 SCHEDULED or QUEUED there forever; once it is due, its state is read from that app's Celery result
@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+
+from schedcli.store import FINAL_STATES
 
 # Exit codes by final state; any other state (waiting, running, succeeded) exits 0.
 EXIT_CODES = {"FAILURE": 1, "CANCELLED": 1, "EXPIRED": 1}
@@ -52,9 +54,7 @@ class JobReader:
         return self._from_result_backend(job)
 
     def follow(self, job_id: str) -> Iterator[JobView]:
-        """The job now, then again every WATCH_INTERVAL until it ends."""
-        from schedcli.store import FINAL_STATES
-
+        """The job now, then again every WATCH_INTERVAL until it ends (for `status --watch` and `--wait`)."""
         while True:
             view = self.read(job_id)
             yield view
@@ -65,7 +65,7 @@ class JobReader:
 
     def _celery_app(self, app_name: str):
         if app_name not in self._apps:
-            from schedcli.celery_app import load_celery_app
+            from schedcli.worker.apps import load_celery_app
 
             self._apps[app_name] = load_celery_app(replace(self.settings, app=app_name))
         return self._apps[app_name]
@@ -92,7 +92,7 @@ def _apply_celery_result(job, result):
     """`job` with the state, outcome and times the result backend holds for it."""
     from datetime import timezone
 
-    from schedcli.worker_hooks import error_type_name
+    from schedcli.worker.hooks import error_type_name
 
     state = result.state
     if state == "PENDING" or state not in CELERY_STATES:

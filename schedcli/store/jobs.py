@@ -1,0 +1,389 @@
+"""Jobs in the store: one durable record per job (what was asked, its state, its outcome).
+
+It is the one answer to "what is scheduled, what ran, what failed": sending writes a job before
+RabbitMQ confirms it (SENDING) and marks it SCHEDULED or QUEUED once confirmed; the worker hooks
+report STARTED, PROGRESS, RETRY, SUCCESS, FAILURE, EXPIRED; `cancel` writes CANCELLED, which the
+worker checks before running a job. There is no Celery result backend, so there is no second answer.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from schedcli.exceptions import BadInput, UnknownJob
+from schedcli.store.articles import ArticleStore
+from schedcli.store.connection import Database, connect
+from schedcli.store.reporting import ReportQueries
+from schedcli.store.schema import (
+    ACTIVE, PENDING, PENDING_STATES, SELECT_JOB, SENDING_BY_ID, ensure_schema, iso, schema_version,
+)
+
+MIN_PREFIX = 8  # characters of an id that may stand for it, like git's short hashes
+RESULT_LIMIT = 64 * 1024  # bytes of a job's result kept, as JSON
+TRUNCATED = "schedcli_truncated"  # the key marking a result cut to RESULT_LIMIT
+
+
+def _dumps(value: Any) -> str:
+    # Results of a user's tasks may hold anything; show what cannot be JSON as its str().
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def capped_result(value: Any) -> str:
+    """`value` as JSON, or, when that is over RESULT_LIMIT bytes, a marker object holding its start."""
+    text = _dumps(value)
+    data = text.encode("utf-8")
+    if len(data) <= RESULT_LIMIT:
+        return text
+    keep = RESULT_LIMIT - 256
+    while True:  # escaping can make the head longer than the bytes cut; shrink until it fits
+        head = data[:keep].decode("utf-8", errors="ignore")
+        marker = _dumps({TRUNCATED: True, "size": len(data), "head": head})
+        if len(marker.encode("utf-8")) <= RESULT_LIMIT:
+            return marker
+        keep = keep * RESULT_LIMIT // len(marker.encode("utf-8")) - 256
+
+
+@dataclass
+class NewJob:
+    """A job about to be sent; `eta`/`expires` are epoch seconds UTC, None meaning now / never."""
+
+    id: str
+    task: str
+    args: list
+    kwargs: dict
+    queue: str
+    app: str
+    eta: float | None
+    expires: float | None
+    key: str | None
+
+
+@dataclass
+class Job:
+    """One job as the store records it; timestamps are epoch seconds UTC."""
+
+    id: str
+    task: str
+    args: list
+    kwargs: dict
+    key: str | None
+    queue: str
+    app: str
+    state: str
+    eta: float | None
+    expires: float | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    worker: str | None
+    progress: dict | None
+    retries: int
+    next_retry_at: float | None
+    result: Any
+    error: dict | None
+    rescheduled_to: str | None
+    rescheduled_from: str | None
+
+    @classmethod
+    def from_row(cls, row: Sequence) -> Job:
+        (id_, task, args, kwargs, key, queue, app, state, eta, expires, created_at, started_at, finished_at,
+         worker, progress, retries, next_retry_at, result, error_type, error_message, traceback,
+         rescheduled_to, rescheduled_from) = row
+        error = None
+        if error_type is not None:
+            error = {"type": error_type, "message": error_message, "traceback": traceback}
+        return cls(
+            id=id_, task=task, args=json.loads(args), kwargs=json.loads(kwargs), key=key, queue=queue, app=app,
+            state=state, eta=eta, expires=expires, created_at=created_at, started_at=started_at,
+            finished_at=finished_at, worker=worker, progress=json.loads(progress) if progress else None,
+            retries=retries, next_retry_at=next_retry_at, result=json.loads(result) if result else None,
+            error=error, rescheduled_to=rescheduled_to, rescheduled_from=rescheduled_from,
+        )
+
+    @classmethod
+    def sent(cls, new_job: NewJob, created_at: float, now: float) -> Job:
+        """The record of `new_job` once `mark_sent(..., now)` marked it, without reading it back."""
+        state = "SCHEDULED" if new_job.eta is not None and new_job.eta > now else "QUEUED"
+        return cls(
+            id=new_job.id, task=new_job.task, args=new_job.args, kwargs=new_job.kwargs, key=new_job.key,
+            queue=new_job.queue, app=new_job.app, state=state, eta=new_job.eta, expires=new_job.expires,
+            created_at=created_at, started_at=None, finished_at=None, worker=None, progress=None, retries=0,
+            next_retry_at=None, result=None, error=None, rescheduled_to=None, rescheduled_from=None,
+        )
+
+    @property
+    def runtime(self) -> float | None:
+        """Seconds from start to finish, once finished."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return max(0.0, self.finished_at - self.started_at)
+
+    @property
+    def due_at(self) -> float:
+        """When it is (or was) due to run: the next try while retrying, else the time asked, else when sent."""
+        if self.state == "RETRY" and self.next_retry_at is not None:
+            return self.next_retry_at
+        return self.eta if self.eta is not None else self.created_at
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "task": self.task, "args": self.args, "kwargs": self.kwargs, "key": self.key,
+            "queue": self.queue, "app": self.app, "state": self.state, "eta": iso(self.eta),
+            "expires": iso(self.expires), "created_at": iso(self.created_at), "started_at": iso(self.started_at),
+            "finished_at": iso(self.finished_at), "worker": self.worker, "runtime": self.runtime,
+            "progress": self.progress, "retries": self.retries, "next_retry_at": iso(self.next_retry_at),
+            "result": self.result, "error": self.error, "rescheduled_to": self.rescheduled_to,
+            "rescheduled_from": self.rescheduled_from,
+        }
+
+
+class JobStore:
+    """The job store of one database URL; open with `JobStore.open(url)`, use as a context manager."""
+
+    def __init__(self, database: Database):
+        self._db = database
+        self.articles = ArticleStore(database)
+        self.reporting = ReportQueries(database)
+
+    @classmethod
+    def open(cls, database_url: str, wait_for_disk: bool = True) -> JobStore:
+        """Connect; create the schema on first use. One query when it exists. DatabaseError when unusable.
+
+        `wait_for_disk=False` is for the worker's many small reports: a commit returns before it
+        reaches the disk, which made a worker start 1.7x as many jobs a second. A crash of the
+        machine (not of the process) may lose the last few reports, never corrupt the store.
+        """
+        store = cls(connect(database_url))
+        try:
+            if not wait_for_disk:
+                store._db.skip_waiting_for_disk()
+            ensure_schema(store._db)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> JobStore:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def schema_version(self) -> int | None:
+        return schema_version(self._db)
+
+    # -- raw reads (the report) -----------------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence = ()) -> Iterator[tuple]:
+        """Stream the rows of a read-only query written with `?` placeholders, a batch at a time.
+
+        While iterating, use the store for nothing else: on PostgreSQL the rows come from a server-side
+        cursor, which ends with the transaction another statement would end.
+        """
+        return self._db.stream(sql, params)
+
+    # -- dispatch -------------------------------------------------------------------------------
+
+    def record_sending(self, jobs: list[NewJob], now: float) -> dict[str, str]:
+        """Record `jobs` as SENDING in one transaction. A job whose key an active job holds is not recorded:
+        the result maps its id to the holder's id (only for those)."""
+        rows = [(job.id, job.task, _dumps(job.args), _dumps(job.kwargs), job.key, job.queue, job.app, "SENDING",
+                 job.eta, job.expires, now) for job in jobs]
+        keys = sorted({job.key for job in jobs if job.key is not None})
+        with self._db.transaction() as tx:
+            # The partial unique index turns a second active job with the same key into a no-op insert.
+            tx.insert_many(
+                "INSERT INTO jobs (id, task, args, kwargs, job_key, queue, app, state, eta, expires, created_at) "
+                "VALUES", rows, "ON CONFLICT DO NOTHING")
+            holders: dict[str, str] = {}
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                holders.update((key, job_id) for job_id, key in tx.fetch(
+                    f"SELECT id, job_key FROM jobs WHERE job_key IN ({', '.join('?' * len(chunk))}) "
+                    f"AND state IN {ACTIVE}", chunk))
+            duplicates = {}
+            for job in jobs:
+                if job.key is None:
+                    continue
+                holder = holders.get(job.key)
+                if holder is None:  # the holder finished between our insert and this read
+                    latest = tx.fetch("SELECT id FROM jobs WHERE job_key = ? ORDER BY created_at DESC LIMIT 1",
+                                      (job.key,))
+                    holder = latest[0][0] if latest else job.id
+                if holder != job.id:
+                    duplicates[job.id] = holder
+        return duplicates
+
+    def mark_sent(self, ids: list[str], now: float) -> None:
+        """RabbitMQ confirmed these: SENDING becomes SCHEDULED (due later) or QUEUED (due now)."""
+        if not ids:
+            return
+        with self._db.transaction() as tx:
+            tx.execute_in(
+                "UPDATE jobs SET state = CASE WHEN eta IS NOT NULL AND eta > ? THEN 'SCHEDULED' ELSE 'QUEUED' END "
+                f"WHERE {SENDING_BY_ID}", ids, (now,))
+
+    def mark_unconfirmed(self, ids: list[str], now: float) -> None:
+        """These were on their way when the connection failed: RabbitMQ may hold them though it never confirmed.
+        Recorded CANCELLED (not forgotten), so a copy that did arrive is skipped by every worker rather than run
+        beside the job sent again; their keys are free."""
+        if not ids:
+            return
+        with self._db.transaction() as tx:
+            tx.execute_in("UPDATE jobs SET state = 'CANCELLED', finished_at = ?, error_type = ?, error_message = ? "
+                          f"WHERE {SENDING_BY_ID}", ids,
+                          (now, "schedcli.exceptions.BrokerUnavailable",
+                           "not sent: the connection to RabbitMQ failed before RabbitMQ confirmed it"))
+
+    def discard_unsent(self, ids: list[str]) -> None:
+        """RabbitMQ did not confirm these: forget the ones still SENDING."""
+        if not ids:
+            return
+        with self._db.transaction() as tx:
+            tx.execute_in(f"DELETE FROM jobs WHERE {SENDING_BY_ID}", ids)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _find(self, job_id: str) -> Job | None:
+        rows = self._db.fetch(f"{SELECT_JOB} WHERE id = ?", (job_id,))
+        return Job.from_row(rows[0]) if rows else None
+
+    def get(self, id_or_prefix: str) -> Job:
+        """The job with this id, or the one whose id starts with this prefix of 8 or more characters."""
+        job = self._find(id_or_prefix)
+        if job is not None:
+            return job
+        if len(id_or_prefix) < MIN_PREFIX:
+            raise BadInput(f"no job has the id {id_or_prefix!r}; give the full id or at least "
+                           f"{MIN_PREFIX} of its first characters")
+        # A range of the primary key's index: every id starting with the prefix sorts between these two.
+        rows = self._db.fetch("SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT 11",
+                              (id_or_prefix, id_or_prefix + "\U0010ffff"))
+        if not rows:
+            raise UnknownJob(f"unknown job {id_or_prefix}")
+        if len(rows) > 1:
+            shown = ", ".join(row[0] for row in rows[:10]) + (", ..." if len(rows) > 10 else "")
+            raise BadInput(f"job id prefix {id_or_prefix!r} is ambiguous; it matches {shown}")
+        return self._find(rows[0][0])
+
+    def list_jobs(self, states: list[str] | None = None, task: str | None = None, since: float | None = None,
+                  scheduled_only: bool = False, limit: int = 50) -> list[Job]:
+        """Jobs matching every filter given. `scheduled_only`: the ones waiting to run, soonest due first;
+        otherwise newest first. `since` keeps jobs created at or after it."""
+        filters, params = [], []
+        if task is not None:
+            filters.append("task = ?")
+            params.append(task)
+        if since is not None:
+            filters.append("created_at >= ?")
+            params.append(since)
+        if not scheduled_only:
+            if states:
+                filters.append(f"state IN ({', '.join('?' * len(states))})")
+                params.extend(states)
+            where = f"WHERE {' AND '.join(filters)}" if filters else ""
+            rows = self._db.fetch(f"{SELECT_JOB} {where} ORDER BY created_at DESC LIMIT ?", (*params, limit))
+            return [Job.from_row(row) for row in rows]
+        # One query per waiting state, each read in the order of the (state, eta) index (QUEUED jobs are
+        # all due already; RETRY ones are few), merged by due time.
+        order = {"SCHEDULED": "eta", "QUEUED": "eta", "RETRY": "next_retry_at"}
+        jobs: list[Job] = []
+        for state in PENDING_STATES:
+            if states and state not in states:
+                continue
+            where = " AND ".join(["state = ?", *filters])
+            rows = self._db.fetch(f"{SELECT_JOB} WHERE {where} ORDER BY {order[state]} LIMIT ?",
+                                  (state, *params, limit))
+            jobs.extend(Job.from_row(row) for row in rows)
+        jobs.sort(key=lambda job: job.due_at)
+        return jobs[:limit]
+
+    # -- steering -------------------------------------------------------------------------------
+
+    def cancel(self, job_id: str, now: float) -> Job:
+        """Cancel a job waiting to run (SCHEDULED, QUEUED, RETRY); return it, in its new state or, if it was
+        in another, unchanged. The worker checks this state before it runs a job."""
+        with self._db.transaction() as tx:
+            tx.execute(f"UPDATE jobs SET state = 'CANCELLED', finished_at = ? WHERE id = ? AND state IN {PENDING}",
+                       (now, job_id))
+        job = self._find(job_id)
+        if job is None:
+            raise UnknownJob(f"unknown job {job_id}")
+        return job
+
+    def _update(self, assignments: str, params: Sequence, job_id: str, from_states: str = ACTIVE) -> bool:
+        with self._db.transaction() as tx:
+            return tx.execute(f"UPDATE jobs SET {assignments} WHERE id = ? AND state IN {from_states}",
+                              (*params, job_id)) == 1
+
+    def mark_started(self, job_id: str, worker: str | None, now: float) -> str | None:
+        """A worker starts the job. Returns its state afterwards (STARTED unless it had already ended),
+        or None when the store has no such job."""
+        with self._db.transaction() as tx:
+            if tx.execute(f"UPDATE jobs SET state = 'STARTED', worker = ?, started_at = ? "
+                          f"WHERE id = ? AND state IN {ACTIVE}", (worker, now, job_id)) == 1:
+                return "STARTED"
+            rows = tx.fetch("SELECT state FROM jobs WHERE id = ?", (job_id,))
+        return rows[0][0] if rows else None
+
+    def mark_progress(self, job_id: str, current: int | float, total: int | float | None,
+                      step: str | None = None) -> bool:
+        progress = _dumps({"current": current, "total": total, "step": step})
+        return self._update("state = 'PROGRESS', progress = ?", (progress,), job_id,
+                            from_states="('STARTED', 'PROGRESS')")
+
+    def mark_retry(self, job_id: str, retries: int, next_retry_at: float | None, error: dict | None) -> bool:
+        """The job failed and will be tried again at `next_retry_at`; `error` is {"type", "message", "traceback"}."""
+        error = error or {}
+        return self._update(
+            "state = 'RETRY', retries = ?, next_retry_at = ?, error_type = ?, error_message = ?, traceback = ?",
+            (retries, next_retry_at, error.get("type"), error.get("message"), error.get("traceback")), job_id)
+
+    def mark_succeeded(self, job_id: str, result: Any, now: float) -> bool:
+        return self._update(
+            "state = 'SUCCESS', finished_at = ?, result = ?, next_retry_at = NULL, "
+            "error_type = NULL, error_message = NULL, traceback = NULL",
+            (now, capped_result(result)), job_id)
+
+    def mark_failed(self, job_id: str, error_type: str, message: str, traceback: str | None, now: float) -> bool:
+        return self._update(
+            "state = 'FAILURE', finished_at = ?, next_retry_at = NULL, error_type = ?, error_message = ?, "
+            "traceback = ?", (now, error_type, message, traceback), job_id)
+
+    def mark_expired(self, job_id: str, now: float) -> bool:
+        return self._update("state = 'EXPIRED', finished_at = ?", (now,), job_id)
+
+    def mark_cancelled(self, job_id: str, now: float) -> bool:
+        """Revoked in Celery (e.g. `celery control revoke`, or terminated while running)."""
+        return self._update("state = 'CANCELLED', finished_at = ?", (now,), job_id)
+
+    def ensure_job(self, job_id: str, task: str, args: list, kwargs: dict, queue: str, app: str,
+                   eta: float | None, now: float | None = None) -> None:
+        """Record a job the store never saw (sent by plain Celery) as QUEUED; a known job is left alone."""
+        now = time.time() if now is None else now
+        with self._db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO jobs (id, task, args, kwargs, queue, app, state, eta, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'QUEUED', ?, ?) ON CONFLICT DO NOTHING",
+                (job_id, task, _dumps(list(args)), _dumps(dict(kwargs)), queue, app, eta, now))
+
+    # -- rescheduling (status/list/cancel/reschedule) -------------------------------------------
+
+    def replace_waiting(self, old_id: str, new_id: str, now: float) -> bool:
+        """`new_id` (already sent) replaces `old_id`: in one transaction, if `old_id` is still waiting to run,
+        cancel it, hand its key to `new_id` and link the two. False, and nothing changed, when it is not."""
+        with self._db.transaction() as tx:
+            if tx.execute(f"UPDATE jobs SET state = 'CANCELLED', finished_at = ?, rescheduled_to = ? "
+                          f"WHERE id = ? AND state IN {PENDING}", (now, new_id, old_id)) != 1:
+                return False
+            # The old job is no longer active, so the partial unique index lets the new one hold its key.
+            tx.execute("UPDATE jobs SET rescheduled_from = ?, job_key = (SELECT job_key FROM jobs WHERE id = ?) "
+                       "WHERE id = ?", (old_id, old_id, new_id))
+        return True

@@ -1,0 +1,268 @@
+"""What tests of every tier share: running schedcli, the real RabbitMQ and workers, records in the store.
+
+Fixtures live in conftest.py; plain functions and classes live here, imported as `from helpers import ...`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from schedcli.exceptions import UnknownJob
+from schedcli.store import Job, JobStore, NewJob
+
+
+TEST_BROKER_URL = os.environ.get("SCHEDCLI_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+TESTS_DIR = Path(__file__).parent
+
+
+POSTGRES_URL = os.environ.get("SCHEDCLI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def run_schedcli(*args, env=None, timeout=60, input=None) -> subprocess.CompletedProcess:
+    """Run schedcli as a real process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "schedcli", *[str(a) for a in args]],
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}, input=input,
+    )
+
+
+def broker_problem(url: str, timeout: float = 3.0) -> str | None:
+    """None when RabbitMQ accepts a login at `url`, else why not."""
+    import amqp
+
+    parts = urlsplit(url)
+    try:
+        connection = amqp.Connection(
+            host=f"{parts.hostname}:{parts.port or 5672}", userid=parts.username or "guest",
+            password=parts.password or "guest", connect_timeout=timeout,
+        )
+        connection.connect()
+        connection.close()
+        return None
+    except Exception as exc:  # socket errors, refused login, protocol errors
+        return f"{type(exc).__name__}: {exc}"
+
+
+def rabbitmqctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, check=check, timeout=60)
+
+
+class VhostPool:
+    """Virtual hosts made and deleted a batch at a time: one `rabbitmqctl eval` costs about a second, however
+    many it handles. Deleting happens in this process, never beside an add: RabbitMQ 3.10 was seen to hang on
+    vhost creation while deletions of vhosts full of quorum queues ran alongside."""
+
+    BATCH = 8
+
+    def __init__(self):
+        self.session = uuid.uuid4().hex[:8]
+        self.made = 0
+        self.free: list[str] = []
+        self.used: list[str] = []
+
+    @staticmethod
+    def _each(names: list[str], call: str) -> None:
+        rabbitmqctl("eval", ", ".join(call.format(name=name) for name in names) + ", ok.")
+
+    def take(self) -> str:
+        if not self.free:
+            self.delete_used()
+            names = [f"schedcli-test-{self.session}-{self.made + n}" for n in range(self.BATCH)]
+            self._each(names, 'ok = rabbit_vhost:add(<<"{name}">>, <<"schedcli-tests">>), '
+                              'ok = rabbit_auth_backend_internal:set_permissions(<<"guest">>, <<"{name}">>, '
+                              '<<".*">>, <<".*">>, <<".*">>, <<"schedcli-tests">>)')
+            self.made += len(names)
+            self.free += names
+        name = self.free.pop(0)
+        self.used.append(name)
+        return name
+
+    def delete_used(self) -> None:
+        if self.used:
+            self._each(self.used, 'rabbit_vhost:delete(<<"{name}">>, <<"schedcli-tests">>)')
+            self.used.clear()
+
+    def delete_all(self) -> None:
+        self.used += self.free
+        self.free.clear()
+        self.delete_used()
+
+
+class WorkerProcess:
+    """A real `schedcli worker start` subprocess whose log is collected line by line."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path):
+        self.log_path = log_path
+        self.lines: list[str] = []
+        self._ready = threading.Event()
+        self._changed = threading.Condition()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "schedcli", *args], env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        with open(self.log_path, "a") as log:
+            for line in self.process.stdout:
+                log.write(line)
+                log.flush()
+                with self._changed:
+                    self.lines.append(line)
+                    if " ready." in line:
+                        self._ready.set()
+                    self._changed.notify_all()
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        if not self._ready.wait(timeout):
+            raise AssertionError(f"worker not ready after {timeout}s; log:\n{self.log}")
+
+    def wait_for_log(self, text: str, timeout: float = 30, count: int = 1) -> None:
+        """Wait until `text` appears `count` times in the log."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while sum(text in line for line in self.lines) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self.process.poll() is not None and not self._reader.is_alive():
+                    raise AssertionError(f"{text!r} not seen {count}x in the worker log:\n{self.log}")
+                self._changed.wait(min(remaining, 0.5))
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM (a warm shutdown) and wait for the process to end."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._reader.join(5)
+        return self.process.returncode
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group, pool processes included, as a crash would."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(30)
+        self._reader.join(5)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def record_job(store: JobStore, *, state: str = "QUEUED", created: float, eta: float | None = None,
+               task: str = "schedcli.tasks.echo", args: list | None = None, key: str | None = None,
+               job_id: str | None = None, app: str = "schedcli.app", queue: str = "schedcli") -> str:
+    """Write a job into the store as dispatch and the worker hooks would, in `state`; its id."""
+    job_id = job_id or str(uuid.uuid4())
+    store.record_sending([NewJob(id=job_id, task=task, args=args if args is not None else [], kwargs={},
+                                 queue=queue, app=app, eta=eta, expires=None, key=key)], created)
+    store.mark_sent([job_id], created)
+    if state in ("STARTED", "PROGRESS", "SUCCESS", "FAILURE"):
+        store.mark_started(job_id, "w0@box", created + 1)
+    if state == "PROGRESS":
+        store.mark_progress(job_id, 1, 2, "half")
+    elif state == "SUCCESS":
+        store.mark_succeeded(job_id, "ok", created + 2)
+    elif state == "FAILURE":
+        store.mark_failed(job_id, "ValueError", "bad", "Traceback ...", created + 2)
+    elif state == "CANCELLED":
+        store.cancel(job_id, created + 1)
+    return job_id
+
+
+def wait_for_state(database_url: str, job_id: str, *states: str, timeout: float = 30) -> Job:
+    """Poll the store until the job is in one of `states`."""
+    deadline = time.monotonic() + timeout
+    job = None
+    with JobStore.open(database_url) as store:
+        while True:
+            try:
+                job = store.get(job_id)
+            except UnknownJob:
+                job = None
+            if job is not None and job.state in states:
+                return job
+            if time.monotonic() > deadline:
+                seen = job.state if job else "not recorded"
+                raise AssertionError(f"job {job_id} is {seen}, not {'/'.join(states)}, after {timeout}s")
+            time.sleep(0.05)
+
+
+def open_store():
+    from schedcli.settings import resolve_settings
+    from schedcli.store import JobStore
+
+    return JobStore.open(resolve_settings().database_url)
+
+
+def wait_for_states(ids: list[str], states: set[str], timeout: float) -> dict:
+    """Poll the store until every job is in one of `states`; return the jobs by id."""
+    deadline = time.monotonic() + timeout
+    with open_store() as jobs:
+        while True:
+            current = {job_id: jobs.get(job_id) for job_id in ids}
+            if all(job.state in states for job in current.values()):
+                return current
+            if time.monotonic() > deadline:
+                counts = {}
+                for job in current.values():
+                    counts[job.state] = counts.get(job.state, 0) + 1
+                raise AssertionError(f"after {timeout}s the jobs are {counts}, not all in {states}")
+            time.sleep(0.2)
+
+
+def queue_counts(vhost_url: str) -> dict[str, tuple[int, int]]:
+    """{queue: (ready, unacknowledged)} as RabbitMQ reports them."""
+    vhost = vhost_url.rsplit("/", 1)[1]
+    out = rabbitmqctl("list_queues", "-p", vhost, "name", "messages_ready", "messages_unacknowledged").stdout
+    counts = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1].isdigit():
+            counts[parts[0]] = (int(parts[1]), int(parts[2]))
+    return counts
+
+
+HOOKPROJ = ("--app", "hookproj:app")
+
+
+def send(cli_runner, *args, app=HOOKPROJ) -> str:
+    result = cli_runner(*app, "call", *args, "-q")
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.strip()
+
+
+RENDER_NOW = 1_800_000_000.0  # Fri 15 Jan 2027 11:00:00 MSK
+
+
+HOSTILE = "no [red]x[/red] \x1b[2J"
+
+
+def make_job(**fields) -> Job:
+    values = dict(
+        id="3f2c9a1e-6d1b-4f0e-9c7a-2b5d8e1f0a3c", task="hookproj.boom", args=[HOSTILE], kwargs={}, key=None,
+        queue="hookproj", app="hookproj:app", state="SCHEDULED", eta=RENDER_NOW + 90000, expires=None,
+        created_at=RENDER_NOW - 60, started_at=None, finished_at=None, worker=None, progress=None, retries=0,
+        next_retry_at=None, result=None, error=None, rescheduled_to=None, rescheduled_from=None,
+    )
+    values.update(fields)
+    return Job(**values)
