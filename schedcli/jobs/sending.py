@@ -82,10 +82,13 @@ class Dispatcher:
 
         return replace(self.settings, broker_url=self._celery_app.conf.broker_url or self.settings.broker_url)
 
-    def send(self, requests: list[JobRequest], now: float | None = None) -> list[Dispatched]:
+    def send(self, requests: list[JobRequest], now: float | None = None,
+             publisher: Publisher | None = None) -> list[Dispatched]:
         """Send every request over one confirmed connection; one `Dispatched` per request, in order.
 
         Raises BrokerUnavailable when RabbitMQ cannot be reached at all (nothing is recorded then).
+        `publisher`, an open one the caller keeps (`schedcli serve`), is used and left open; by default
+        a connection is opened for this send and closed after it.
 
         The store works on a thread of its own, a batch ahead: it records the next batch and
         settles the last one while RabbitMQ confirms this one (a bulk send spent a fifth of its
@@ -99,7 +102,10 @@ class Dispatcher:
             self.route(request.task)
         results = [Dispatched(request) for request in requests]
         batches = [results[start:start + BATCH] for start in range(0, len(results), BATCH)]
-        with Publisher(self.broker_settings()) as publisher, ThreadPoolExecutor(1) as store_thread:
+        from contextlib import nullcontext
+
+        connection = Publisher(self.broker_settings()) if publisher is None else nullcontext(publisher)
+        with connection as publisher, ThreadPoolExecutor(1) as store_thread:
             # Before anything is recorded: RabbitMQ refusing to declare a queue leaves the store untouched.
             for route in {self.route(request.task) for request in requests}:
                 publisher.ensure_topology(route)

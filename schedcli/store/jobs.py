@@ -17,6 +17,7 @@ from typing import Any
 from schedcli.exceptions import BadInput, UnknownJob
 from schedcli.store.articles import ArticleStore
 from schedcli.store.connection import Database, connect
+from schedcli.store.metrics import MetricsQueries
 from schedcli.store.reporting import ReportQueries
 from schedcli.store.schema import (
     ACTIVE, PENDING, PENDING_STATES, SELECT_JOB, SENDING_BY_ID, ensure_schema, iso, schema_version,
@@ -148,6 +149,7 @@ class JobStore:
         self._db = database
         self.articles = ArticleStore(database)
         self.reporting = ReportQueries(database)
+        self.metrics = MetricsQueries(database)
 
     @classmethod
     def open(cls, database_url: str, wait_for_disk: bool = True) -> JobStore:

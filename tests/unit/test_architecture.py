@@ -28,6 +28,8 @@ ALLOWED = {
     "doctor": {"exceptions", "settings", "store", "amqp", "amqp.delays", "worker"},
     "articles": {"jobs", "store"},
     "tasks": {"exceptions", "settings", "timeparse", "report", "store", "worker", "articles"},
+    "web": {"exceptions", "settings", "timeparse", "store", "amqp", "amqp.delays", "jobs", "worker", "doctor",
+            "articles", "report"},
     "cli": {"*"},
     "commands": {"*"},
     "__main__": {"cli"},

@@ -1,0 +1,60 @@
+"""Build the FastAPI application of `schedcli serve`: the API, /metrics, the dashboard, and who may use them."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+
+from schedcli import __version__
+from schedcli.settings import Settings
+from schedcli.web.context import ServerContext
+from schedcli.web.errors import HANDLERS
+from schedcli.web.publishing import SharedPublisher
+from schedcli.web.security import Access, Guard
+
+MAX_BODY_BYTES = 2 * 1024 * 1024  # a job's args and kwargs may be 1 MiB as JSON; room for escapes and fields
+
+
+def create_app(settings: Settings, *, token: str | None = None, cors_origins: tuple[str, ...] = (),
+               loopback_only: bool = True, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+    """The server's ASGI app. `loopback_only`: bound to 127.0.0.1 without a token, so other Host names are refused."""
+    from schedcli.web import api, pages
+
+    access = Access(token, cors_origins, loopback_only)
+    context = ServerContext(settings=settings, publisher=SharedPublisher(settings), access=access)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        context.publisher.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(context.publisher.stop)
+
+    app = FastAPI(title="schedcli", version=__version__, lifespan=lifespan,
+                  description="Schedule Celery jobs on RabbitMQ over HTTP: the API of `schedcli serve`.")
+    app.state.context = context
+    for kind, handler in HANDLERS.items():
+        app.add_exception_handler(kind, handler)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.get("/metrics", response_class=PlainTextResponse, tags=["metrics"])
+    def metrics(request: Request):
+        """Prometheus text format: jobs by state and task, start lateness, delay levels, sends."""
+        from schedcli.web.metrics import render_metrics
+
+        return PlainTextResponse(render_metrics(request.app.state.context),
+                                 media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    if cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
+    # Outermost: nothing, not even a CORS preflight, is answered before the token and size are checked.
+    app.add_middleware(Guard, access=access, max_body_bytes=max_body_bytes)
+    return app
