@@ -1,0 +1,170 @@
+"""`schedcli serve`'s API against a real server process, the real RabbitMQ and real workers."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+
+import httpx
+import pytest
+
+from helpers import queue_counts, run_schedcli, wait_for_state
+from serve_process import ServerProcess
+
+pytestmark = pytest.mark.broker
+
+
+@pytest.fixture
+def server(broker_url, database_url, tmp_path):
+    started = []
+
+    def start(*extra: str, token: str | None = None):
+        process = ServerProcess(tmp_path / f"serve{len(started)}.log", *extra, token=token,
+                                env={"SCHEDCLI_API_TOKEN": token} if token else None)
+        started.append(process)
+        return process.wait_ready()
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def events_until_end(client: httpx.Client, job_id: str, timeout: float = 30) -> list[dict]:
+    """The `job` events of the job's stream, read until its `end` event."""
+    seen, event = [], None
+    with client.stream("GET", f"/api/jobs/{job_id}/events", timeout=timeout) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                event = line[len("event: "):]
+            elif line.startswith("data: ") and event == "job":
+                seen.append(json.loads(line[len("data: "):]))
+            elif line.startswith("data: ") and event == "end":
+                return seen
+    raise AssertionError(f"the stream ended without an end event; saw {seen}")
+
+
+@pytest.mark.slow
+def test_a_job_posted_in_2s_runs_and_its_event_stream_shows_success(server, start_worker):
+    start_worker()
+    api = server().client
+    response = api.post("/api/jobs", json={"task": "schedcli.tasks.echo", "args": ["hi"], "kwargs": {"n": 1},
+                                           "in": "2s"})
+    assert response.status_code == 201, response.text
+    job = response.json()
+    assert job["state"] == "SCHEDULED" and job["source"] == "store"
+    events = events_until_end(api, job["id"])
+    states = [event["state"] for event in events]
+    assert states[0] == "SCHEDULED"
+    assert states[-1] == "SUCCESS"
+    assert events[-1]["result"] == {"args": ["hi"], "kwargs": {"n": 1}}
+    assert api.get(f"/api/jobs/{job['id'][:8]}").json()["state"] == "SUCCESS"  # a prefix reads it too
+
+
+def test_a_bad_time_is_400_with_the_clis_message_and_nothing_is_sent(server, broker_url):
+    api = server().client
+    response = api.post("/api/jobs", json={"task": "schedcli.tasks.echo", "in": "tomorrowish"})
+    cli = run_schedcli("call", "schedcli.tasks.echo", "--in", "tomorrowish")
+    assert response.status_code == 400
+    assert response.json()["code"] == 2 == cli.returncode
+    assert response.json()["error"] in cli.stderr
+    assert api.get("/api/jobs").json() == []
+    assert all(ready == 0 for ready, _ in queue_counts(broker_url).values())
+
+
+def test_bad_requests_are_400_and_unknown_jobs_404(server):
+    api = server().client
+    assert api.post("/api/jobs", content=b"{not json").status_code == 400
+    unknown_field = api.post("/api/jobs", json={"task": "schedcli.tasks.echo", "when": "1h"})
+    assert unknown_field.status_code == 400 and "when" in unknown_field.json()["error"]
+    both = api.post("/api/jobs", json={"task": "schedcli.tasks.echo", "in": "1h", "at": "tomorrow 12:00"})
+    assert both.json() == {"error": 'give either "in" or "at", not both', "code": 2}
+    typo = api.post("/api/jobs", json={"task": "schedcli.tasks.ech"})
+    assert typo.status_code == 400 and "did you mean schedcli.tasks.echo" in typo.json()["error"]
+    missing = api.get("/api/jobs/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404 and missing.json()["code"] == 3
+    assert api.post("/api/jobs", json={"task": "schedcli.tasks.echo", "args": "x" * (3 << 20)}).status_code == 413
+
+
+def test_a_held_key_returns_the_same_job(server):
+    api = server().client
+    body = {"task": "schedcli.tasks.echo", "args": [1], "in": "1h", "key": "report-42"}
+    first = api.post("/api/jobs", json=body)
+    again = api.post("/api/jobs", json=body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert len(api.get("/api/jobs", params={"scheduled": "true"}).json()) == 1
+
+
+def test_at_is_read_in_the_zone_given_as_the_cli_reads_it(server):
+    api = server().client
+    posted = api.post("/api/jobs", json={"task": "schedcli.tasks.echo", "at": "tomorrow 12:00",
+                                         "tz": "Europe/Berlin"}).json()
+    when = api.get("/api/when", params={"expr": "tomorrow 12:00", "tz": "Europe/Berlin"}).json()
+    cli = json.loads(run_schedcli("--tz", "Europe/Berlin", "when", "tomorrow 12:00", "--json").stdout)
+    assert when == cli
+    assert datetime.fromisoformat(posted["eta"]) == datetime.fromisoformat(when["eta"])
+
+
+@pytest.mark.slow
+def test_cancel_and_reschedule_hold_across_a_worker_restart(server, start_worker, database_url):
+    worker = start_worker()
+    api = server().client
+    cancelled = api.post("/api/jobs", json={"task": "schedcli.tasks.echo", "args": ["never"], "in": "2s"}).json()
+    moved = api.post("/api/jobs", json={"task": "schedcli.tasks.echo", "args": ["later"], "in": "2s"}).json()
+    outcome = api.post(f"/api/jobs/{cancelled['id']}/cancel")
+    assert outcome.status_code == 200 and outcome.json()["cancelled"] is True
+    again = api.post(f"/api/jobs/{cancelled['id']}/cancel")
+    assert again.status_code == 409 and again.json()["code"] == 1
+    new = api.post(f"/api/jobs/{moved['id']}/reschedule", json={"in": "5s"})
+    assert new.status_code == 200, new.text
+    new = new.json()
+    assert new["rescheduled_from"] == moved["id"] and new["state"] == "SCHEDULED"
+
+    worker.stop()
+    start_worker()
+    wait_for_state(database_url, new["id"], "SUCCESS", timeout=40)
+    for old in (cancelled, moved):
+        job = api.get(f"/api/jobs/{old['id']}").json()
+        assert job["state"] == "CANCELLED" and job["started_at"] is None
+    assert api.get(f"/api/jobs/{moved['id']}").json()["rescheduled_to"] == new["id"]
+
+
+def test_a_wrong_token_is_401_and_the_right_one_works(server):
+    process = server("--host", "127.0.0.1", token="right-token")
+    anonymous = httpx.get(f"{process.base_url}/api/jobs")
+    wrong = httpx.get(f"{process.base_url}/api/jobs", headers={"Authorization": "Bearer wrong-token"})
+    assert (anonymous.status_code, wrong.status_code) == (401, 401)
+    assert wrong.json()["code"] == 77 and "token" in wrong.json()["error"]
+    assert process.client.get("/api/jobs").status_code == 200
+    posted = process.client.post("/api/jobs", json={"task": "schedcli.tasks.echo", "in": "1h"})
+    assert posted.status_code == 201
+
+
+def test_health_metrics_workers_and_reports(server, start_worker):
+    start_worker()
+    api = server().client
+    health = api.get("/api/health")
+    assert health.status_code == 200 and health.json()["ok"] is True
+    assert "***" in health.text and "guest:guest" not in health.text
+    assert api.post("/api/jobs", json={"task": "schedcli.tasks.echo", "in": "1h"}).status_code == 201
+    deadline = time.monotonic() + 20
+    while not api.get("/api/workers").json() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [worker] = api.get("/api/workers").json()
+    assert worker["concurrency"] == 2
+    metrics = api.get("/metrics").text
+    assert 'schedcli_jobs{state="SCHEDULED",task="schedcli.tasks.echo"} 1' in metrics
+    assert "schedcli_sends_confirmed_total 1" in metrics
+    assert "schedcli_rabbitmq_up 1" in metrics
+    assert sum(int(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+               if line.startswith("schedcli_delay_level_messages{")) == 1
+    report = api.post("/api/reports", json={"period": "24h", "format": "html"})
+    assert report.status_code == 201 and report.json()["args"] == ["24h", "html"]
+    assert api.post("/api/reports", json={"period": "soon"}).status_code == 400
+    article = api.post("/api/articles", json={"title": "Launch <b>day</b>"}).json()
+    published = api.post(f"/api/articles/{article['id']}/publish", json={"in": "1h"})
+    assert published.status_code == 201 and published.json()["args"] == [article["id"]]
+    assert api.post("/api/articles/9999/publish", json={}).status_code == 404
