@@ -1,0 +1,76 @@
+"""The dashboard in a real headless Chromium (Debian's `chromium`, driven by Playwright).
+
+Playwright is launched with `executable_path` to the system's browser: nothing here downloads one
+(never `playwright install`). `.ci/run` installs chromium with apt-get when it is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from helpers import run_schedcli, wait_for_state
+from serve_process import ServerProcess
+
+pytestmark = pytest.mark.broker
+
+HOSTILE = "<script>window.pwned = 1</script><img src=x onerror=\"window.pwned = 2\">"
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright  # in the test extra; a missing one fails, never skips
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("Debian's chromium is not installed; `apt-get install -y chromium` (bash .ci/run does it)",
+                    pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True,
+                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        dialogs = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.dialogs = dialogs
+        yield page
+        browser.close()
+
+
+@pytest.fixture
+def server(broker_url, database_url, tmp_path):
+    process = ServerProcess(tmp_path / "serve.log").wait_ready()
+    yield process
+    process.stop()
+
+
+def test_the_dashboard_lists_a_cli_job_shows_hostile_arguments_as_text_and_cancels(
+        server, browser_page, database_url, tmp_path):
+    sent = run_schedcli("call", "schedcli.tasks.echo", HOSTILE, "--in", "1h", "-q")
+    assert sent.returncode == 0, sent.stderr
+    job_id = sent.stdout.strip()
+    page = browser_page
+
+    page.goto(server.base_url + "/")
+    row = page.locator(f'#scheduled tr[data-job-id="{job_id}"]')
+    row.wait_for()
+    assert "in 59m" in row.locator(".countdown").inner_text()
+    assert "<script>window.pwned = 1</script>" in row.locator("td.args").inner_text()
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
+    row.locator("td.id a").click()
+    page.wait_for_url(f"**/jobs/{job_id}")
+    assert json.dumps(HOSTILE) in page.locator("#job-args").inner_text()  # the JSON of the arguments, as text
+    assert page.evaluate("window.pwned") is None and page.dialogs == []
+    page.fill("#reschedule-when", "tomorrow 12:00")
+    page.locator("#when-preview").filter(has_text="12:00:00").wait_for()
+    page.get_by_role("button", name="Cancel").click()
+    page.locator("#job-state", has_text="CANCELLED").wait_for()
+    page.screenshot(path=str(tmp_path / "job.png"), full_page=True)
+
+    assert wait_for_state(database_url, job_id, "CANCELLED", timeout=5).state == "CANCELLED"
+    page.goto(server.base_url + "/")
+    assert page.locator(f'#scheduled tr[data-job-id="{job_id}"]').count() == 0
+    assert page.evaluate("window.pwned") is None and page.dialogs == []
+    assert (tmp_path / "dashboard.png").stat().st_size > 0
