@@ -1,4 +1,4 @@
-"""A real `schedcli serve` process on a free port, for the API and browser tests."""
+"""A real `schedcli serve` process on a free port, for the API and browser tests (tests/integration/test_serve_*)."""
 
 from __future__ import annotations
 
