@@ -1,12 +1,14 @@
 """Natural time expressions: text + now + zone -> `When` (a countdown, or an eta).
 
-A relative expression ("in 1h30m", "+20m", "через 2 часа") becomes a countdown in elapsed seconds;
-an absolute one ("tomorrow 12:00", "friday 9am", "2026-12-01 08:00 Europe/Berlin") an aware eta.
-A small grammar of our own reads the relative forms, clock times, day words, weekdays, ISO dates
-and the Russian forms; only dates written with an English month name ("Dec 24 18:00") go to
-dateutil, which is imported then and only then (start-up time of `--in 1h` matters).
+A relative expression ("in 1h30m", "now + 20 minutes", "через 2 часа") becomes a countdown in
+elapsed seconds, or, when it counts calendar months or years ("in 1 month"), an eta. An absolute
+one ("tomorrow 12:00", "4pm + 3 days", "25.12.2026 10:00", "Dec 24 18:00 Europe/Berlin") an aware
+eta. A small grammar of our own reads at(1)'s timespec, clock times, day words, weekdays, numeric
+and month-name dates and the Russian forms; only month-name dates it does not read ("friday, dec 25
+2026 9am", "Dec 24th") go to dateutil, which is imported then and only then (start-up time of
+`--in 1h` matters).
 
-Pure: no Click, no Celery. The README's "Time expressions" section is the user's reference.
+Pure: no Click, no Celery. docs/time-expressions.md is the user's reference.
 """
 
 from __future__ import annotations
@@ -326,7 +328,7 @@ def _full_year(digits: str) -> int:
 
 
 def _dateutil_absolute(original: str, text: str) -> tuple[_Named, tzinfo | None]:
-    """`Dec 24 18:00`, `24 December 2026 6pm`: dates with an English month name, read by dateutil."""
+    """`friday, dec 25 2026 9am`, `Dec 24th`: month-name dates the own grammar does not read, read by dateutil."""
     from dateutil.parser import parser
 
     for match in _AMPM_HOUR.finditer(text):  # dateutil would read "13pm" as 13:00
@@ -487,8 +489,11 @@ def parse_when(text: str, now: datetime, zone: str | tzinfo, *, relative_only: b
     """What `text` means at `now` for someone in `zone`: a countdown or an absolute eta.
 
     Relative text ("in 1h30m") gives `countdown` (elapsed seconds, whatever DST does meanwhile) and
-    `eta = now + countdown` in `zone`. Absolute text gives `countdown=None` and `eta` in `zone`, or in
-    the zone or offset the text names. `relative_only` (for `--in`) refuses absolute text.
+    `eta = now + countdown` in `zone`; a delay in calendar months or years ("in 1 month") gives
+    `countdown=None`, the eta on the same wall-clock time, and `calendar_delay=True`. Absolute text
+    gives `countdown=None` and `eta` in `zone`, or in the zone or offset the text names; `+ N unit`
+    after it moves it (days and longer on the calendar, hours and shorter elapsed).
+    `relative_only` (for `--in`) refuses absolute text.
     Raises `TimeExpressionError` for anything unreadable, past, skipped by DST or beyond `MAX_DELAY`.
     """
     if now.tzinfo is None or now.utcoffset() is None:
@@ -592,7 +597,9 @@ def parse_period(text: str) -> float:
     if span is None:
         raise BadInput(f"bad period {text!r}: give a number and a unit, like 7d, 24h, 2w or '90 minutes'")
     if span.months:
-        raise BadInput(f"bad period {text!r}: months and years have no fixed length; give days or weeks, like 30d or 52w")
+        raise BadInput(
+            f"bad period {text!r}: months and years have no fixed length; give days or weeks, like 30d or 52w"
+        )
     if not 0 < span.elapsed <= PERIOD_MAX:
         raise BadInput(f"bad period {text!r}: it must be longer than zero and at most 520w (ten years)")
     return span.elapsed
