@@ -369,8 +369,11 @@ def _localize(day: date, clock: time, zone: tzinfo) -> tuple[datetime, bool]:
     return local, skipped
 
 
-def _gap_error(original: str, local: datetime, zone: tzinfo) -> TimeExpressionError:
-    """Name the gap: the wall-clock times the zone skips when its clocks jump forward."""
+def _gap_error(original: str, local: datetime, zone: tzinfo, *, moved: bool = False) -> TimeExpressionError:
+    """Name the gap: the wall-clock times the zone skips when its clocks jump forward.
+
+    `moved`: the skipped time is where a calendar shift (`+ 1 day`, `in 1 month`) landed, not what the text wrote.
+    """
     before, after = local.replace(fold=0).utcoffset(), local.replace(fold=1).utcoffset()
     naive = local.replace(tzinfo=None)
     low, high = naive - after, naive - before  # the jump happened at a UTC instant between these
@@ -382,9 +385,14 @@ def _gap_error(original: str, local: datetime, zone: tzinfo) -> TimeExpressionEr
             high = middle
     jump = high.replace(microsecond=0)
     start, end, skip = jump + before, jump + after, after - before
+    if moved:
+        subject, later, earlier = f"{original!r} lands on {naive:%Y-%m-%d %H:%M}, which", naive + skip, naive - skip
+        advice = f"try '{later:%Y-%m-%d %H:%M}' or '{earlier:%Y-%m-%d %H:%M}'"
+    else:
+        subject, advice = repr(original), f"try '{naive + skip:%H:%M}' or '{naive - skip:%H:%M}' that day"
     return TimeExpressionError(
-        f"{original!r} does not exist in {zone_name(zone)}: on {start:%Y-%m-%d} clocks jump from "
-        f"{start:%H:%M} to {end:%H:%M} (daylight saving); try '{naive + skip:%H:%M}' or '{naive - skip:%H:%M}' that day"
+        f"{subject} does not exist in {zone_name(zone)}: on {start:%Y-%m-%d} clocks jump from "
+        f"{start:%H:%M} to {end:%H:%M} (daylight saving); {advice}"
     )
 
 
@@ -477,7 +485,7 @@ def _shift(original: str, start: datetime, span: _Span, now: datetime, zone: tzi
         day = _add_months(start.date(), int(span.months)) + timedelta(days=whole_days)
         local, skipped = _localize(day, start.time().replace(fold=0), zone)
         if skipped:
-            raise _gap_error(original, local, zone)
+            raise _gap_error(original, local, zone, moved=True)
     rest = (span.days - whole_days) * 86400 + span.seconds
     return (local.astimezone(timezone.utc) + timedelta(seconds=rest)).astimezone(zone)
 

@@ -72,8 +72,12 @@ def test_fixed_length_delays_stay_countdowns_and_are_not_calendar_based():
 
 def test_calendar_delay_landing_in_a_dst_gap_is_an_error_naming_the_gap():
     now = datetime(2027, 2, 28, 2, 30, tzinfo=BERLIN)
-    with pytest.raises(TimeExpressionError, match="on 2027-03-28 clocks jump from 02:00 to 03:00"):
+    with pytest.raises(TimeExpressionError) as info:
         parse("in 1 month", now=now)
+    assert str(info.value) == (
+        "'in 1 month' lands on 2027-03-28 02:30, which does not exist in Europe/Berlin: on 2027-03-28 clocks jump "
+        "from 02:00 to 03:00 (daylight saving); try '2027-03-28 03:30' or '2027-03-28 01:30'"
+    )
 
 
 def test_calendar_delay_from_the_second_of_two_equal_wall_times_lands_on_the_first():
