@@ -519,7 +519,7 @@ def parse_when(text: str, now: datetime, zone: str | tzinfo, *, relative_only: b
     if relative_only:
         raise TimeExpressionError(f"{original!r} is not a delay; {_DELAY_EXAMPLES} (a moment goes to --at)")
 
-    rest, explicit_zone = _split_zone(original)
+    rest, explicit_zone = _split_zone(" ".join(original.split()))  # one space: the zone search stays linear
     text = " ".join(rest.lower().split())
     increment = _INCREMENT.fullmatch(text)
     # the increment is read before the Russian words become English ones: "3 дня" are days, not "3 pm"
