@@ -18,8 +18,9 @@ def command(application, expression, now_text, zone_text, as_json):
     """Show what a time expression means: a countdown, or a fixed moment (eta).
 
     Prints the moment in the zone and in UTC, and how long until it. A relative expression
-    ("in 90m") is a countdown in elapsed seconds; anything else is a fixed moment, for which
-    "countdown" is null in --json. The language is described in the README, "Time expressions".
+    ("in 90m") is a countdown in elapsed seconds; a delay in months or years ("in 1 month") and
+    anything else is a fixed moment, for which "countdown" is null in --json. The language is
+    described in docs/time-expressions.md.
 
     \b
     Example:
@@ -52,7 +53,12 @@ def command(application, expression, now_text, zone_text, as_json):
                                "eta": when.eta.isoformat(), "timezone": when.zone_name}))
         return
     utc = when.eta.astimezone(timezone.utc)
-    kind = "a fixed moment (eta)" if when.countdown is None else f"a countdown of {when.countdown:.10g} s"
+    if when.countdown is not None:
+        kind = f"a countdown of {when.countdown:.10g} s"
+    elif when.calendar_delay:
+        kind = "a fixed moment (eta): months and years are calendar units, their length depends on the dates"
+    else:
+        kind = "a fixed moment (eta)"
     offset = when.eta.replace(microsecond=0).isoformat()[19:]
     rows = [
         ("means", kind),

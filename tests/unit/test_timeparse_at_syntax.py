@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schedcli.exceptions import TimeExpressionError
-from schedcli.jobinput import eta_of
+from schedcli.jobs.requests import eta_of
 from schedcli.timeparse import MAX_DELAY, parse_when
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -6,7 +6,6 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from helpers import run_schedcli
 
 NOW = ["--now", "2026-11-25T10:48:00", "--tz", "Europe/Berlin"]
@@ -32,6 +31,16 @@ def test_human_view_of_a_relative_expression_shows_the_countdown(cli_runner):
         "UTC            Wed 2026-11-25 11:18:00",
         "when           in 1h 30m",
     ]
+
+
+def test_a_delay_in_calendar_months_is_shown_as_a_fixed_moment_and_says_why(cli_runner):
+    result = cli_runner("when", "in 1 month", *NOW)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("means          a fixed moment (eta): months and years are calendar units, "
+                        "their length depends on the dates")
+    assert "Fri 2026-12-25 10:48:00" in lines[1]
+    assert json.loads(cli_runner("when", "in 1 month", *NOW, "--json").stdout)["countdown"] is None
 
 
 def test_human_view_counts_elapsed_time_across_a_dst_change(cli_runner):

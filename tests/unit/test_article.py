@@ -6,8 +6,8 @@ import json
 
 import pytest
 from celery import signals
-
 from helpers import record_job
+
 from schedcli.store import JobStore
 
 NOW = 1_800_000_000.0  # 2027-01-15 08:00:00 UTC
@@ -122,6 +122,7 @@ def test_publish_article_job_publishes_once_and_then_says_it_already_was(publish
 
 def test_publish_article_job_retries_a_transient_database_error_five_times(monkeypatch):
     from helpers import free_port
+
     from schedcli.app import create_app
     from schedcli.exceptions import DatabaseError
     from schedcli.settings import resolve_settings

@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import make_job
 
 from schedcli.cli.rendering import render_job, render_job_table
 from schedcli.store import RESULT_LIMIT, TRUNCATED, Job, capped_result
-
-from helpers import make_job
 
 NOW = 1_800_000_000.0  # Fri 15 Jan 2027 11:00:00 MSK
 ZONE = "Europe/Moscow"

@@ -4,7 +4,6 @@ import json
 import time
 
 import pytest
-
 from helpers import rabbitmqctl, run_schedcli
 
 pytestmark = pytest.mark.broker

@@ -7,10 +7,10 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from helpers import free_port
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from helpers import free_port
 from schedcli.cli import cli
 from schedcli.exceptions import BadInput
 

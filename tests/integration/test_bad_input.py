@@ -1,4 +1,4 @@
-"""Bad input over every command: one line on stderr, the exit code the README's table gives, no traceback,
+"""Bad input over every command: one line on stderr, the exit code docs/exit-codes.md gives, no traceback,
 nothing sent to RabbitMQ and nothing half-written in the job store.
 
 Most cases run in-process (`cli_runner`); a representative few run as real processes, through `main()`.
@@ -20,13 +20,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from helpers import free_port, record_job, run_schedcli
 
-from helpers import free_port, run_schedcli
 from schedcli.jobs.requests import MAX_MESSAGE_BYTES
 from schedcli.store import JobStore
-from helpers import record_job
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+EXIT_CODES_DOC = (Path(__file__).resolve().parents[2] / "docs" / "exit-codes.md").read_text(encoding="utf-8")
 ECHO = "schedcli.tasks.echo"
 JOB = "bbbbbbbb-0000-4000-8000-000000000001"  # a scheduled job
 TWINS = ("aaaaaaaa-0000-4000-8000-000000000001", "aaaaaaaa-0000-4000-8000-000000000002")  # one prefix, two jobs
@@ -35,8 +34,8 @@ UNKNOWN_JOB = "cccccccc-0000-4000-8000-000000000009"
 
 
 def exit_code_table() -> dict[int, str]:
-    """The README's "Exit codes" table: {code: meaning}."""
-    section = README.split("\n## Exit codes\n", 1)[1].split("\n## ", 1)[0]
+    """The table of docs/exit-codes.md: {code: meaning}."""
+    section = EXIT_CODES_DOC
     return {int(code): meaning for code, meaning in re.findall(r"^\| (\d+) \| (.+) \|$", section, re.MULTILINE)}
 
 
@@ -114,7 +113,7 @@ def check_refused(result, code: int, row_says: str, *, world_path: Path | None =
     exit_code = getattr(result, "exit_code", getattr(result, "returncode", None))
     stderr = result.stderr
     assert exit_code == code, (exit_code, result.stdout, stderr)
-    assert row_says in EXIT_CODES[code], f"README row {code} ({EXIT_CODES[code]!r}) does not cover {row_says!r}"
+    assert row_says in EXIT_CODES[code], f"docs/exit-codes.md row {code} ({EXIT_CODES[code]!r}) does not cover {row_says!r}"
     assert "Traceback" not in stderr and "Traceback" not in result.stdout
     lines = stderr.strip().splitlines()
     assert len(lines) == 1, stderr
@@ -246,7 +245,7 @@ def test_an_unknown_or_malformed_article_id(refused):
 @pytest.mark.parametrize("args", [("list", "--state", "bogus"), ("list", "--limit", "0"),
                                   ("worker", "status", "--timeout", "-1"), ("article", "add", " "),
                                   ("article", "add", "T", "--body-file", "/nonexistent/body.md"),
-                                  ("report", "run", "--period", "7 days"), ("report", "run", "--format", "pdf"),
+                                  ("report", "run", "--period", "7x"), ("report", "run", "--format", "pdf"),
                                   ("reschedule", JOB), ("call", ECHO, "--in", "1h", "--at", "9am"),
                                   ("call", ECHO, "1", "--args", "[2]"), ("call", ECHO, "--key", ""),
                                   ("call", ECHO, "--from-file", "-", "--key", "k")])

@@ -11,7 +11,6 @@ import subprocess
 import time
 
 import pytest
-
 from helpers import open_store, queue_counts, rabbitmqctl, run_schedcli, wait_for_states
 
 pytestmark = pytest.mark.broker

@@ -315,10 +315,7 @@ def test_ambiguous_local_time_in_a_dst_fold_means_the_first_occurrence(zone, now
     ("xyz", "cannot read"),
     ("tomorrow 9", "cannot read"),
     ("9", "cannot read"),
-    ("2026", "cannot read"),
     ("12/25/2026", "cannot read"),          # numeric dates are ambiguous: ISO or a month name
-    ("next week", "cannot read"),
-    ("in 3 years", "cannot read"),
     ("dec 24 9am CEST", "cannot read"),
     ("25:00", "no such time of day"),
     ("tomorrow 25:00", "no such time of day"),

@@ -13,10 +13,8 @@ import uuid
 
 import pytest
 
-from helpers import run_schedcli
 from schedcli.cli.rendering import local_time
 from schedcli.store import JobStore
-from helpers import record_job
 from helpers import wait_for_state
 
 HOOKPROJ = ("--app", "hookproj:app")
@@ -141,30 +139,6 @@ def test_watch_exits_with_the_code_of_how_the_job_ended(cli_runner, start_worker
     assert (job["state"], job["error"]["message"], job["source"]) == ("FAILURE", "late", "store")
 
 
-def test_an_id_never_sent_is_an_unknown_job_exit_3(cli_runner, database_url):
-    for args in (("status", str(uuid.uuid4())), ("status", "0123456789", "--json"), ("status", "deadbeef", "--watch")):
-        result = cli_runner(*args)
-        assert result.exit_code == 3
-        assert result.stdout == ""
-        assert result.stderr == f"Error: unknown job {args[1]}\n"
-
-
-def test_a_unique_prefix_finds_the_job_and_an_ambiguous_one_lists_the_matches(cli_runner, database_url):
-    first, second = "abcdef01-aaaa-4000-8000-000000000001", "abcdef01-bbbb-4000-8000-000000000002"
-    with JobStore.open(database_url) as store:
-        for job_id in (first, second):
-            record_job(store, state="SCHEDULED", created=time.time(), eta=time.time() + 60, job_id=job_id)
-    result = cli_runner("status", "abcdef01-b")
-    assert result.exit_code == 0
-    assert result.stdout.startswith(f"id     {second}\nstate  SCHEDULED\n")
-    result = cli_runner("status", "abcdef01")
-    assert result.exit_code == 2
-    assert result.stderr == f"Error: job id prefix 'abcdef01' is ambiguous; it matches {first}, {second}\n"
-    result = cli_runner("status", "abcdef")
-    assert result.exit_code == 2
-    assert "at least 8 of its first characters" in result.stderr
-
-
 RESULTPROJ = '''
 import os
 
@@ -262,12 +236,3 @@ def test_a_job_run_by_a_plain_celery_worker_without_result_backend_is_unknown(cl
     lines = status_lines(cli_runner, job_id, 0)
     assert ("source  state unknown to schedcli: hookproj:app's workers do not report to schedcli and it has no "
             "result backend; start them with `schedcli --app hookproj:app worker start`") in lines
-
-
-def test_a_scheduled_job_of_a_user_app_not_yet_due_is_read_from_the_store(cli_runner, database_url):
-    with JobStore.open(database_url) as store:
-        job_id = record_job(store, state="SCHEDULED", created=time.time(), eta=time.time() + 3600,
-                            app="nosuchmodule:app", task="nosuchmodule.work")
-    result = run_schedcli("status", job_id, "--json")
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["source"] == "store"

@@ -7,10 +7,9 @@ import uuid
 
 import pytest
 from celery import Celery
+from helpers import wait_for_state
 
 from schedcli.store import JobStore, NewJob
-
-from helpers import wait_for_state
 
 pytestmark = pytest.mark.broker
 
@@ -194,3 +193,23 @@ def test_worker_start_with_an_unusable_store_stops_at_once_with_exit_74(tmp_path
     result = run_schedcli("--database", f"sqlite:///{blocker}/jobs.db", "worker", "start", timeout=30)
     assert result.returncode == 74
     assert result.stderr.strip().startswith(f"Error: job store sqlite:///{blocker}/jobs.db: cannot open")
+
+
+def test_a_job_sent_by_plain_celery_with_a_countdown_is_recorded_with_its_real_queue(start_worker, database_url,
+                                                                                     bundled_sender):
+    start_worker()
+    # Celery's native delayed delivery routes it through the delay levels with a routing key of 28 bits then the
+    # queue's: the store must record the queue, not that key.
+    job_id = bundled_sender.send_task("schedcli.tasks.echo", args=[7], countdown=2).id
+    job = wait_for_state(database_url, job_id, "SUCCESS")
+    assert (job.queue, job.result) == ("schedcli", {"args": [7], "kwargs": {}})
+
+
+@pytest.mark.parametrize("fail, state", [(False, "SUCCESS"), (True, "FAILURE")])
+def test_a_job_whose_outcome_holds_text_no_database_stores_still_ends(start_worker, database_url, hookproj_sender,
+                                                                      fail, state):
+    start_worker(app_args=HOOKPROJ)
+    job_id = send_hookproj(database_url, hookproj_sender, "hookproj.unstorable", [fail])
+    job = wait_for_state(database_url, job_id, state)
+    shown = job.error["message"] if fail else job.result
+    assert shown == "half a pair: \\ud800"  # kept, with the half pair made visible

@@ -15,10 +15,9 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
+from helpers import TEST_BROKER_URL, free_port, run_schedcli, wait_for_state
 
-from helpers import TEST_BROKER_URL, free_port, run_schedcli
 from schedcli.store import JobStore
-from helpers import wait_for_state
 
 pytestmark = pytest.mark.broker
 

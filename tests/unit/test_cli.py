@@ -37,8 +37,9 @@ def test_help_and_version_import_neither_celery_nor_kombu_nor_rich():
 
 
 def test_every_command_has_help_with_an_example(cli_runner):
-    from schedcli.cli import cli
     import click
+
+    from schedcli.cli import cli
 
     ctx = click.Context(cli)
     missing = []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-BENCH_RUN = Path(__file__).resolve().parent.parent / "bench" / "run"
+BENCH_RUN = Path(__file__).resolve().parents[2] / "bench" / "run"
 
 
 def run_bench(*args: str) -> subprocess.CompletedProcess:

@@ -7,16 +7,15 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import open_store, queue_counts, run_schedcli, wait_for_states
 
-from helpers import run_schedcli
-from schedcli.jobs import sending
 from schedcli.amqp.publisher import Publisher
+from schedcli.exceptions import DatabaseError
+from schedcli.jobs import sending
 from schedcli.jobs.requests import JobRequest
 from schedcli.jobs.sending import Dispatcher
-from schedcli.exceptions import DatabaseError
 from schedcli.settings import resolve_settings
 from schedcli.store import JobStore
-from helpers import open_store, queue_counts, wait_for_states
 
 ECHO = "schedcli.tasks.echo"
 

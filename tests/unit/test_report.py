@@ -8,7 +8,6 @@ import re
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from html.parser import HTMLParser
 from pathlib import Path
@@ -103,7 +102,7 @@ def test_period_text_becomes_seconds(text, seconds):
     assert parse_period(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "7", "d", "7x", "7 days", "-1d", "0d", "1 2d", "7d;rm", "600w"])
+@pytest.mark.parametrize("text", ["", "7", "d", "7x", "1 month", "-1d", "0d", "1 2d", "7d;rm", "600w"])
 def test_bad_period_text_is_bad_input_with_one_line(text):
     with pytest.raises(BadInput) as caught:
         parse_period(text)
@@ -364,53 +363,9 @@ def test_empty_period_gives_a_report_without_figures(run_report):
 
 
 def test_report_benchmark_runs_and_prints_its_figures():
-    bench = Path(__file__).parent.parent / "bench" / "report_bench.py"
+    bench = Path(__file__).resolve().parents[2] / "bench" / "report_bench.py"
     result = subprocess.run([sys.executable, str(bench), "--rows", "2000"], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "filled 2,000 job rows" in result.stdout
     assert "seconds" in result.stdout and "peak RSS MB" in result.stdout
-
-
-def wait_for_end(database_url: str, job_id: str, timeout: float = 60):
-    """Poll the store until the job has ended; the job as recorded."""
-    from schedcli.store import FINAL_STATES, JobStore
-
-    deadline = time.monotonic() + timeout
-    with JobStore.open(database_url) as job_store:
-        while (job := job_store.get(job_id)).state not in FINAL_STATES:
-            assert time.monotonic() < deadline, f"job {job_id} still {job.state} after {timeout}s"
-            time.sleep(0.05)
-    return job
-
-
-@pytest.mark.broker
-def test_report_job_on_a_real_worker_writes_its_files_and_reports_progress(start_worker, database_url, add_rows,
-                                                                           tmp_path, monkeypatch):
-    from schedcli.jobs.requests import JobRequest
-    from schedcli.jobs.sending import Dispatcher
-    from schedcli.settings import resolve_settings
-
-    reports = tmp_path / "worker-reports"
-    monkeypatch.setenv("SCHEDCLI_REPORTS_DIR", str(reports))
-    now = time.time()
-    add_rows("jobs", [job("t.publish", "SUCCESS", now - HOUR, started_at=now - HOUR + 30, finished_at=now - HOUR + 31)
-                      for _ in range(3)])
-    start_worker()
-    dispatcher = Dispatcher(resolve_settings())
-
-    [sent] = dispatcher.send([JobRequest("schedcli.tasks.generate_report", ["24h", "both"])])
-    done = wait_for_end(database_url, sent.job_id)
-
-    assert done.state == "SUCCESS", done.error
-    assert done.result["paths"] == [str(reports / f"{sent.job_id}.csv"), str(reports / f"{sent.job_id}.html")]
-    assert (done.result["jobs"], done.result["by_state"]["SUCCESS"]) == (4, 3)  # the report job sees itself
-    assert done.result["lateness_max"] == pytest.approx(30)  # the seeded jobs', not the report job's own
-    assert done.progress["current"] == done.progress["total"] and done.progress["step"] == "writing html"
-    assert dict(read_csv_sections(done.result["paths"][0])["summary"])["jobs"] == "4"
-
-    [bad] = dispatcher.send([JobRequest("schedcli.tasks.generate_report", ["7x", "both"])])
-    failed = wait_for_end(database_url, bad.job_id)
-    assert failed.state == "FAILURE"
-    assert failed.error["type"].endswith("BadInput") and "bad period '7x'" in failed.error["message"]
-    assert sorted(p.name for p in reports.iterdir()) == [f"{sent.job_id}.csv", f"{sent.job_id}.html"]
