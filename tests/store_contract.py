@@ -411,3 +411,14 @@ def test_concurrent_publishers_publish_an_article_once(store_url, tmp_path):
     results = [publisher.communicate(timeout=60) for publisher in publishers]
     assert all(publisher.returncode == 0 for publisher in publishers), results
     assert sorted(out.strip() for out, _ in results) == ["False", "False", "False", "True"]
+
+
+def test_an_outcome_holding_half_a_surrogate_pair_is_stored_with_it_made_visible(store):
+    done, failed = new_job(), new_job()
+    send(store, done, failed)
+    assert store.mark_succeeded(done.id, {"text": "half \ud800 pair"}, NOW + 1)
+    assert store.mark_failed(failed.id, "ValueError", "lone \udc80", "Traceback ...\nValueError: lone \udc80\n",
+                             NOW + 1)
+    assert store.get(done.id).result == {"text": "half \\ud800 pair"}
+    error = store.get(failed.id).error
+    assert (error["message"], error["traceback"]) == ("lone \\udc80", "Traceback ...\nValueError: lone \\udc80\n")

@@ -31,6 +31,7 @@ from schedcli.amqp.routes import Route
 from schedcli.settings import BROKER_URL_FORM, Settings, broker_ssl_options, mask_url
 
 TOPOLOGY_VERSION = 1
+AMQP_SCHEMES = ("amqp", "amqps", "pyamqp", "librabbitmq")
 IN_FLIGHT = 2000  # unconfirmed messages allowed on the wire before waiting for confirms
 WRITE_BUFFER_BYTES = 256 * 1024
 SECOND_CHANNEL_FROM = 1000  # messages in one publish() from which a second channel is worth its round trips
@@ -134,7 +135,11 @@ def connection_options(settings: Settings, connect_timeout: float) -> dict:
         port = parts.port
     except ValueError:
         parts = port = None
-    if parts is None or parts.scheme not in ("amqp", "amqps", "pyamqp") or not parts.hostname:
+    if parts is not None and parts.scheme not in AMQP_SCHEMES and _is_kombu_transport(parts.scheme):
+        raise BadInput(f"the broker {mask_url(settings.broker_url)} uses the {parts.scheme!r} transport; schedcli "
+                       "sends jobs over RabbitMQ only: give an amqp:// or amqps:// URL (the app's broker_url, or "
+                       "--broker / SCHEDCLI_BROKER_URL)")
+    if parts is None or parts.scheme not in AMQP_SCHEMES or not parts.hostname:
         raise BadInput(f"malformed broker URL {mask_url(settings.broker_url)!r}; expected {BROKER_URL_FORM}")
     secure = parts.scheme == "amqps"
     vhost = unquote(parts.path[1:]) if parts.path not in ("", "/") else "/"
@@ -150,6 +155,12 @@ def connection_options(settings: Settings, connect_timeout: float) -> dict:
     if secure:
         options["ssl"] = {**broker_ssl_options(settings), "server_hostname": parts.hostname}
     return options
+
+
+def _is_kombu_transport(scheme: str) -> bool:
+    from kombu.transport import TRANSPORT_ALIASES  # only on the way to an error: the send path needs no kombu
+
+    return scheme.split("+", 1)[0] in TRANSPORT_ALIASES
 
 
 class Publisher:

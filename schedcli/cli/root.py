@@ -30,6 +30,7 @@ COMMANDS = {
     "worker": ("worker", "Start a worker or see which workers answer."),
     "doctor": ("doctor", "Check RabbitMQ, the delay topology, the database and workers."),
     "config": ("config", "Print the resolved settings and where each came from."),
+    "completion": ("completion", "Print the shell completion script (bash, zsh, fish)."),
 }
 
 

@@ -9,6 +9,7 @@ worker checks before running a job. There is no Celery result backend, so there 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,9 +28,26 @@ RESULT_LIMIT = 64 * 1024  # bytes of a job's result kept, as JSON
 TRUNCATED = "schedcli_truncated"  # the key marking a result cut to RESULT_LIMIT
 
 
+_HALF_PAIR = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str | None) -> str | None:
+    """`text` with each half of a surrogate pair written out as `\\udXXX`: no database stores a lone one.
+
+    A user's task can return or raise such text (Python allows it); refusing it would lose the job's end.
+    """
+    if text is None or text.isascii():
+        return text
+    return _HALF_PAIR.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
 def _dumps(value: Any) -> str:
     # Results of a user's tasks may hold anything; show what cannot be JSON as its str().
-    return json.dumps(value, ensure_ascii=False, default=str)
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if text.isascii():
+        return text
+    # In JSON a backslash is written twice: the half pair reads back as the visible text `\udXXX`.
+    return _HALF_PAIR.sub(lambda match: f"\\\\u{ord(match.group()):04x}", text)
 
 
 def capped_result(value: Any) -> str:
@@ -344,7 +362,8 @@ class JobStore:
         error = error or {}
         return self._update(
             "state = 'RETRY', retries = ?, next_retry_at = ?, error_type = ?, error_message = ?, traceback = ?",
-            (retries, next_retry_at, error.get("type"), error.get("message"), error.get("traceback")), job_id)
+            (retries, next_retry_at, storable(error.get("type")), storable(error.get("message")),
+             storable(error.get("traceback"))), job_id)
 
     def mark_succeeded(self, job_id: str, result: Any, now: float) -> bool:
         return self._update(
@@ -355,7 +374,7 @@ class JobStore:
     def mark_failed(self, job_id: str, error_type: str, message: str, traceback: str | None, now: float) -> bool:
         return self._update(
             "state = 'FAILURE', finished_at = ?, next_retry_at = NULL, error_type = ?, error_message = ?, "
-            "traceback = ?", (now, error_type, message, traceback), job_id)
+            "traceback = ?", (now, storable(error_type), storable(message), storable(traceback)), job_id)
 
     def mark_expired(self, job_id: str, now: float) -> bool:
         return self._update("state = 'EXPIRED', finished_at = ?", (now,), job_id)

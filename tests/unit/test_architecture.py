@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "schedcli"
 ALLOWED = {
     "exceptions": set(),
     "amqp.delays": set(),
-    "settings": {"exceptions"},
+    "settings": {"exceptions", "timeparse"},
     "timeparse": {"exceptions", "amqp.delays"},
     "store": {"exceptions", "settings"},
     "amqp": {"exceptions", "settings", "amqp.delays"},

@@ -50,3 +50,12 @@ def test_job_due_now_or_on_a_classic_queue_goes_straight_to_its_exchange():
     assert delayed_destination(0, bundled_route()) == ("schedcli", "schedcli")
     classic = Route("userproj", "userproj", "direct", "userproj", ())
     assert delayed_destination(3600, classic) == ("userproj", "userproj")
+
+
+def test_a_user_app_on_another_transport_is_told_schedcli_sends_over_rabbitmq_only(cli_runner, database_url):
+    result = cli_runner("--app", "redisproj:app", "call", "redisproj.add", "1", "2")
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: the broker redis://127.0.0.1:6379/0 uses the 'redis' transport; schedcli sends "
+                             "jobs over RabbitMQ only: give an amqp:// or amqps:// URL (the app's broker_url, or "
+                             "--broker / SCHEDCLI_BROKER_URL)\n")
+    assert cli_runner("list", "--json").stdout == "[]\n"  # nothing recorded

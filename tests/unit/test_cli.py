@@ -3,6 +3,10 @@
 import subprocess
 import sys
 
+import pytest
+
+from helpers import run_schedcli
+
 from schedcli import __version__
 from schedcli.cli import COMMANDS
 
@@ -53,3 +57,26 @@ def test_every_command_has_help_with_an_example(cli_runner):
 
     walk(cli, ["schedcli"])
     assert missing == []
+
+
+@pytest.mark.parametrize("shell, marker", [("bash", "complete -o nosort -F _schedcli_completion schedcli"),
+                                           ("zsh", "compdef _schedcli_completion schedcli"),
+                                           ("fish", "complete --no-files --command schedcli")])
+def test_completion_prints_the_script_for_each_shell(cli_runner, shell, marker):
+    result = cli_runner("completion", shell)
+    assert result.exit_code == 0
+    assert marker in result.stdout and "_SCHEDCLI_COMPLETE" in result.stdout
+
+
+def test_the_completion_script_completes_commands_and_their_options():
+    def complete(words: str) -> list[str]:
+        env = {"_SCHEDCLI_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+        return run_schedcli(env=env).stdout.split()
+
+    assert complete("schedcli wor") == ["plain,worker"]
+    assert "plain,--terminate" in complete("schedcli cancel --te")
+
+
+def test_completion_for_an_unknown_shell_is_bad_usage(cli_runner):
+    result = cli_runner("completion", "powershell")
+    assert result.exit_code == 2 and "'powershell' is not one of 'bash', 'zsh', 'fish'" in result.stderr

@@ -1,11 +1,13 @@
 """Settings resolution: flag > environment > config file > default, with sources and masking."""
 
+import json
 from pathlib import Path
 
 import pytest
 
-from schedcli.exceptions import ConfigError
-from schedcli.settings import DEFAULT_BROKER_URL, mask_url, resolve_settings
+from helpers import run_schedcli
+from schedcli.exceptions import BadInput, ConfigError
+from schedcli.settings import DEFAULT_BROKER_URL, UNKNOWN_ZONE_SOURCE, mask_url, resolve_settings
 
 
 def write_config(folder: Path, text: str) -> Path:
@@ -14,8 +16,9 @@ def write_config(folder: Path, text: str) -> Path:
     return path
 
 
-def test_defaults_when_nothing_is_set(tmp_path):
-    settings = resolve_settings({}, environ={"XDG_DATA_HOME": str(tmp_path)}, cwd=tmp_path)
+def test_defaults_when_nothing_is_set(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    settings = resolve_settings({}, environ={}, cwd=tmp_path)
     assert settings.broker_url == DEFAULT_BROKER_URL
     assert settings.database_url == f"sqlite:///{tmp_path / 'schedcli' / 'schedcli.db'}"
     assert settings.app == "schedcli.app"
@@ -45,11 +48,12 @@ def test_flag_beats_env(tmp_path):
     assert settings.sources["broker_url"] == "flag --broker"
 
 
-def test_user_config_folder_is_read_when_no_local_file(tmp_path):
+def test_user_config_folder_is_read_when_no_local_file(tmp_path, monkeypatch):
     folder = tmp_path / "cfg" / "schedcli"
     folder.mkdir(parents=True)
     (folder / "config.toml").write_text('timezone = "Europe/Berlin"\n')
-    settings = resolve_settings({}, environ={"XDG_CONFIG_HOME": str(tmp_path / "cfg")}, cwd=tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    settings = resolve_settings({}, environ={}, cwd=tmp_path)
     assert settings.timezone == "Europe/Berlin"
 
 
@@ -94,3 +98,55 @@ def test_bad_config_file_is_one_line_exit_78(schedcli_process):
     assert "not valid TOML" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# -- the zone ------------------------------------------------------------------------------------
+
+
+def test_tz_naming_a_zone_file_as_colon_path_reads_that_zone(tmp_path, monkeypatch):
+    """TZ=:/etc/localtime is a common setting (glibc reads a zone file from a path after a colon)."""
+    monkeypatch.delenv("SCHEDCLI_TZ")
+    localtime = tmp_path / "localtime"
+    localtime.symlink_to("/usr/share/zoneinfo/Asia/Tokyo")
+    result = run_schedcli("when", "tomorrow 12:00", "--now", "2026-11-25T10:00:00", "--json",
+                          env={"TZ": f":{localtime}"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["timezone"] == "Asia/Tokyo"
+
+
+def test_a_system_that_does_not_say_its_zone_reads_utc_and_says_so(monkeypatch, tmp_path):
+    import tzlocal
+
+    monkeypatch.setattr(tzlocal, "get_localzone_name", lambda: None)
+    settings = resolve_settings({}, environ={}, cwd=tmp_path)
+    assert settings.timezone == "UTC"
+    assert settings.sources["timezone"] == UNKNOWN_ZONE_SOURCE
+
+
+def test_the_unknown_system_zone_is_said_once_on_stderr(cli_runner, monkeypatch):
+    import tzlocal
+
+    monkeypatch.delenv("SCHEDCLI_TZ")
+    monkeypatch.setattr(tzlocal, "get_localzone_name", lambda: None)
+    result = cli_runner("when", "tomorrow 12:00", "--now", "2026-11-25T10:00:00")
+    assert result.exit_code == 0
+    assert result.stderr == ("note: the system's time zone is unknown, so times are read and shown in UTC; "
+                             "set --tz or SCHEDCLI_TZ\n")
+
+
+@pytest.mark.parametrize("given, error, where", [
+    ({"flags": {"timezone": "Mars/Base"}}, BadInput, "--tz"),
+    ({"environ": {"SCHEDCLI_TZ": "Mars/Base"}}, ConfigError, "SCHEDCLI_TZ"),
+])
+def test_a_zone_setting_schedcli_cannot_use_is_refused_naming_the_setting(tmp_path, given, error, where):
+    with pytest.raises(error) as caught:
+        resolve_settings(given.get("flags", {}), environ=given.get("environ", {}), cwd=tmp_path)
+    assert str(caught.value) == (f"unknown time zone 'Mars/Base' in {where}; use an IANA name such as "
+                                 "'Europe/Berlin', 'America/New_York' or 'UTC', or an offset like +05:30")
+
+
+def test_a_bad_tz_flag_is_reported_as_the_zone_not_as_the_time(cli_runner, database_url):
+    result = cli_runner("--tz", "Mars/Base", "call", "schedcli.tasks.echo", "--in", "1h")
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: unknown time zone 'Mars/Base' in --tz; use an IANA name such as "
+                             "'Europe/Berlin', 'America/New_York' or 'UTC', or an offset like +05:30\n")
