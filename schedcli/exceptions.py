@@ -44,6 +44,15 @@ class BrokerUnavailable(SchedcliError):
         return cls(f"RabbitMQ at {masked_url} is not available ({reason}); start it with {START_RABBITMQ}")
 
 
+class PublishersBlocked(BrokerUnavailable):
+    """RabbitMQ takes no messages now: a memory or disk alarm blocks every publisher until it clears."""
+
+    @classmethod
+    def by(cls, masked_url: str, reason: str) -> PublishersBlocked:
+        return cls(f"RabbitMQ at {masked_url} is blocking publishers: {reason}; nothing was sent. It takes messages "
+                   "again once the alarm clears (`schedcli doctor` shows it; free memory or disk on the broker)")
+
+
 class DatabaseError(SchedcliError):
     """The job store cannot be opened, written, or has a schema this version does not know."""
 

@@ -8,7 +8,7 @@ import pytest
 from helpers import free_port, run_schedcli
 from schedcli.settings import resolve_settings
 
-CHECKS = ["rabbitmq", "quorum queues", "delay topology", "app queues", "consumer_timeout", "database", "workers"]
+CHECKS = ["rabbitmq", "alarms", "quorum queues", "delay topology", "app queues", "consumer_timeout", "database", "workers"]
 FIX_SETTINGS = ('task_default_queue_type = "quorum"', 'task_default_exchange_type = "topic"',
                 'broker_native_delayed_delivery_queue_type = "quorum"')
 
@@ -65,8 +65,8 @@ def test_fresh_vhost_without_worker_warns_that_the_topology_is_missing_and_how_t
     result = run_schedcli("doctor", "--timeout", "0.5")
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines[:3]] == ["rabbitmq", "quorum", "delay"]
-    assert lines[2].split()[2] == "warning" and "not declared yet: celery_delayed_0..27" in lines[2]
+    assert [line.split()[0] for line in lines[:4]] == ["rabbitmq", "alarms", "quorum", "delay"]
+    assert lines[3].split()[2] == "warning" and "not declared yet: celery_delayed_0..27" in lines[3]
     fixes = result.stdout.split("To fix:\n", 1)[1]
     assert "- delay topology: start a worker (`schedcli worker start`) or send a job: both declare it" in fixes
     assert "- workers: start one: schedcli worker start" in fixes
