@@ -56,7 +56,7 @@ def test_the_workers_store_does_not_wait_for_the_disk_and_the_senders_does(store
         assert list(store.query(setting)) == [(waiting,)]
     with JobStore.open(store_url, wait_for_disk=False) as store:
         assert list(store.query(setting)) == [(not_waiting,)]
-        store.ensure_job(str(uuid.uuid4()), "t", [], {}, "q", "app", None, NOW)  # and it writes
+        store.ensure_job(str(uuid.uuid4()), "t", [], {}, "q", "app", None, now=NOW)  # and it writes
         assert list(store.query("SELECT COUNT(*) FROM jobs")) == [(1,)]
 
 
@@ -339,8 +339,8 @@ def test_a_result_that_is_not_json_is_kept_as_text(store):
 
 
 def test_ensure_job_records_a_job_sent_by_plain_celery_once(store):
-    store.ensure_job("celery-sent", "userproj.add", [2, 3], {}, "userproj", "userproj:app", None, NOW)
-    store.ensure_job("celery-sent", "userproj.add", [9, 9], {}, "userproj", "userproj:app", None, NOW + 5)
+    store.ensure_job("celery-sent", "userproj.add", [2, 3], {}, "userproj", "userproj:app", None, now=NOW)
+    store.ensure_job("celery-sent", "userproj.add", [9, 9], {}, "userproj", "userproj:app", None, now=NOW + 5)
     job = store.get("celery-sent")
     assert (job.state, job.args, job.created_at) == ("QUEUED", [2, 3], NOW)
 

@@ -384,14 +384,17 @@ class JobStore:
         return self._update("state = 'CANCELLED', finished_at = ?", (now,), job_id)
 
     def ensure_job(self, job_id: str, task: str, args: list, kwargs: dict, queue: str, app: str,
-                   eta: float | None, now: float | None = None) -> None:
-        """Record a job the store never saw (sent by plain Celery) as QUEUED; a known job is left alone."""
+                   eta: float | None, expires: float | None = None, now: float | None = None) -> None:
+        """Record a job sent by plain Celery (`apply_async`, `celery call`), SCHEDULED or QUEUED as it is due;
+        a job the store knows is left alone."""
         now = time.time() if now is None else now
+        state = "SCHEDULED" if eta is not None and eta > now else "QUEUED"
         with self._db.transaction() as tx:
             tx.execute(
-                "INSERT INTO jobs (id, task, args, kwargs, queue, app, state, eta, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'QUEUED', ?, ?) ON CONFLICT DO NOTHING",
-                (job_id, task, _dumps(list(args)), _dumps(dict(kwargs)), queue, app, eta, now))
+                "INSERT INTO jobs (id, task, args, kwargs, queue, app, state, eta, expires, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (job_id, storable(task), _dumps(list(args)), _dumps(dict(kwargs)), queue, app, state, eta, expires,
+                 now))
 
     # -- rescheduling (status/list/cancel/reschedule) -------------------------------------------
 

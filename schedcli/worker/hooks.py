@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import threading
 import time
 from datetime import datetime
@@ -29,14 +28,12 @@ from celery.utils.imports import symbol_by_name
 from celery.utils.log import get_logger
 from kombu.common import QoS
 
-from schedcli.amqp.delays import DELAY_LEVELS
+from schedcli.amqp.delays import undelayed_routing_key
 from schedcli.exceptions import DatabaseError
 from schedcli.store import FINAL_STATES, JobStore
 from schedcli.store.jobs import storable
 
 logger = get_logger(__name__)
-# The delay bits Celery's native delayed delivery puts before a routing key: `0.1.0. ... .1.`, 28 of them.
-DELAYED_PREFIX = re.compile(rf"^(?:[01]\.){{{DELAY_LEVELS}}}")
 
 _database_url: str | None = None
 _app_name: str | None = None
@@ -138,17 +135,10 @@ def claim(request) -> str | None:
     state = store.mark_started(request.id, request.hostname, now)
     if state is None:
         eta = request.eta.timestamp() if isinstance(request.eta, datetime) else None
-        queue = queue_of(request.delivery_info or {})
-        store.ensure_job(request.id, request.name, request.args, request.kwargs, queue, _app_name, eta, now)
+        queue = undelayed_routing_key((request.delivery_info or {}).get("routing_key") or "")
+        store.ensure_job(request.id, request.name, request.args, request.kwargs, queue, _app_name, eta, now=now)
         state = store.mark_started(request.id, request.hostname, now)
     return state
-
-
-def queue_of(delivery_info: dict) -> str:
-    """The queue a delivery came for, by its routing key; a delayed one's key (the 28 bits of its delay, then
-    the queue's key) is read past the bits."""
-    routing_key = delivery_info.get("routing_key") or ""
-    return DELAYED_PREFIX.sub("", routing_key, count=1)
 
 
 def _gated(execute_using_pool):

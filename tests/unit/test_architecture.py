@@ -21,7 +21,8 @@ ALLOWED = {
     "timeparse": {"exceptions", "amqp.delays"},
     "store": {"exceptions", "settings"},
     "amqp": {"exceptions", "settings", "amqp.delays"},
-    "app": {"settings"},
+    "send_recording": {"settings", "store", "amqp.delays"},
+    "app": {"settings", "send_recording"},
     "worker": {"exceptions", "settings", "store", "amqp", "amqp.delays", "app"},
     "report": {"exceptions", "timeparse", "store"},
     "jobs": {"exceptions", "settings", "timeparse", "store", "amqp", "amqp.delays", "worker"},
@@ -31,7 +32,7 @@ ALLOWED = {
     "cli": {"*"},
     "commands": {"*"},
     "__main__": {"cli"},
-    "__init__": set(),
+    "__init__": {"send_recording"},
 }
 ONLY_IN_THE_CLI = ("click", "rich")
 NO_CELERY = ("exceptions", "amqp.delays", "settings", "timeparse", "store", "report")
