@@ -65,9 +65,9 @@ def not_checked(name: str, reason: str) -> Check:
     return Check(name, WARNING, f"not checked: {reason}")
 
 
-def diagnose(settings: Settings, worker_timeout: float = 1.0) -> list[Check]:
+def diagnose(settings: Settings, worker_timeout: float = 1.0, fix: bool = False) -> list[Check]:
     """Every check, in this order: rabbitmq, alarms, quorum queues, delay topology, app queues,
-    consumer_timeout, database, workers."""
+    consumer_timeout, database, unconfirmed, workers. With `fix`, jobs left unconfirmed are sent again."""
     from concurrent.futures import ThreadPoolExecutor
 
     celery_app, app_error = _load_app(settings)
@@ -98,9 +98,13 @@ def diagnose(settings: Settings, worker_timeout: float = 1.0) -> list[Check]:
             if probe is not None:
                 probe.close()
         database = database_check(settings.database_url)
+        if not database.ok:
+            unconfirmed = not_checked("unconfirmed", "the job store cannot be read")
+        else:
+            unconfirmed = unconfirmed_check(settings, fix=fix and probe is not None and alarms.ok)
         if pending_workers is not None:
             workers = pending_workers.result()
-    return [rabbitmq, alarms, quorum, topology, app_queues, consumer_timeout, database, workers]
+    return [rabbitmq, alarms, quorum, topology, app_queues, consumer_timeout, database, unconfirmed, workers]
 
 
 def _load_app(settings: Settings):
@@ -461,6 +465,42 @@ def database_check(database_url: str) -> Check:
                      "check --database / SCHEDCLI_DATABASE_URL and that the database is up; a schema newer "
                      "than this schedcli needs a newer schedcli (pip install -U schedcli)")
     return Check("database", OK, f"{shown}, schema version {version}")
+
+
+def unconfirmed_check(settings: Settings, fix: bool) -> Check:
+    """Jobs left SENDING by a sender that is gone (killed mid-send): RabbitMQ may or may not have them."""
+    import time
+    from dataclasses import replace
+
+    from schedcli.jobs.senders import sender_is_gone
+    from schedcli.jobs.sending import Dispatcher
+    from schedcli.store import JobStore
+
+    now = time.time()
+    with JobStore.open(settings.database_url) as store:
+        left = [job for job in store.unconfirmed() if sender_is_gone(job, now)]
+    if not left:
+        return Check("unconfirmed", OK, "no job left unconfirmed by a sender that is gone")
+    if not fix:
+        return Check("unconfirmed", WARNING,
+                     f"{len(left):,} job(s) SENDING whose sender is gone (killed mid-send): RabbitMQ may or may not "
+                     "have them", "`schedcli doctor --fix` sends them again under their own ids (each runs once)")
+    by_app: dict[str, list] = {}
+    for job in left:
+        by_app.setdefault(job.app, []).append(job)
+    problems, sent = [], 0
+    for app, jobs in by_app.items():
+        try:
+            results = Dispatcher(replace(settings, app=app)).resend(jobs)
+        except (BadInput, BrokerUnavailable, DatabaseError) as exc:
+            problems.append(f"{app}: {exc}")
+            continue
+        sent += sum(result.sent for result in results)
+        problems += [f"{result.job_id}: {result.error}" for result in results if result.error]
+    if problems:
+        return Check("unconfirmed", ERROR, f"sent {sent:,} of {len(left):,} again; not sent: {'; '.join(problems[:5])}",
+                     "run `schedcli doctor --fix` again once RabbitMQ takes messages")
+    return Check("unconfirmed", OK, f"sent {sent:,} job(s) again that a sender left unconfirmed")
 
 
 def workers_check(celery_app, settings: Settings, timeout: float) -> Check:

@@ -319,8 +319,10 @@ def _when_cell(job, zone_name: str, now: float) -> str:
     return f"{at(job.due_at)} ({format_delay(job.due_at - now)})"
 
 
-def job_table(jobs, zone_name: str, *, now: float | None = None, plain: bool = False) -> Table:
-    """One row per job: id prefix, task, arguments (shortened), state, when, runtime."""
+def job_table(jobs, zone_name: str, *, now: float | None = None, plain: bool = False,
+              unconfirmed: set[str] = frozenset()) -> Table:
+    """One row per job: id prefix, task, arguments (shortened), state, when, runtime. A job of `unconfirmed`
+    (SENDING, its sender gone) says so in its state."""
     import time
 
     from rich import box
@@ -342,20 +344,21 @@ def job_table(jobs, zone_name: str, *, now: float | None = None, plain: bool = F
             Text(one_line(job.id)[:8]),
             Text(shorten(one_line(job.task)), no_wrap=True, overflow="ellipsis"),
             Text(shorten(one_line(arguments_text(job))), no_wrap=True, overflow="ellipsis"),
-            _state_text(job.state, plain), Text(_when_cell(job, zone_name, now)),
+            _state_text("SENDING, unconfirmed: sender gone" if job.id in unconfirmed else job.state, plain),
+            Text(_when_cell(job, zone_name, now)),
             Text(format_seconds(job.runtime) if job.runtime is not None else ""),
         )
     return table
 
 
-def render_job_table(jobs, zone_name: str, now: float | None = None) -> None:
+def render_job_table(jobs, zone_name: str, now: float | None = None, unconfirmed: set[str] = frozenset()) -> None:
     if not jobs:
         console(stderr=True).print("No jobs.")
         return
     out = console()
     if not out.is_terminal:
         out.width = 10_000  # piped: rows are never cut to a guessed width (cells are already shortened)
-    out.print(job_table(jobs, zone_name, now=now, plain=is_plain(out)))
+    out.print(job_table(jobs, zone_name, now=now, plain=is_plain(out), unconfirmed=unconfirmed))
 
 
 def render_cancelled(outcomes) -> None:

@@ -66,11 +66,18 @@ def command(application, scheduled, states, task, since, limit, as_json):
         jobs = store.list_jobs(waiting, task=task, since=since, scheduled_only=True, limit=limit) if waiting else []
         if others and len(jobs) < limit:
             jobs += store.list_jobs(others, task=task, since=since, limit=limit - len(jobs))
+    import time
+
+    from schedcli.jobs.senders import sender_is_gone
+
+    now = time.time()
+    unconfirmed = {job.id for job in jobs if job.state == "SENDING" and sender_is_gone(job, now)}
     if as_json:
         import json
 
-        click.echo(json.dumps([job.to_json() for job in jobs]))
+        click.echo(json.dumps([{**job.to_json(), **({"sender_gone": True} if job.id in unconfirmed else {})}
+                               for job in jobs]))
     else:
         from schedcli.cli.rendering import render_job_table
 
-        render_job_table(jobs, settings.timezone)
+        render_job_table(jobs, settings.timezone, now=now, unconfirmed=unconfirmed)

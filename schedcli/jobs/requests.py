@@ -25,6 +25,7 @@ class JobRequest:
     expires: float | None = None
     key: str | None = None
     line: int | None = None  # the input line, for a bulk file
+    retry_of: str | None = None  # the finished job this one retries
 
 
 def check_payload(args, kwargs) -> None:

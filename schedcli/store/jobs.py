@@ -78,6 +78,7 @@ class NewJob:
     eta: float | None
     expires: float | None
     key: str | None
+    retry_of: str | None = None
 
 
 @dataclass
@@ -105,12 +106,16 @@ class Job:
     error: dict | None
     rescheduled_to: str | None
     rescheduled_from: str | None
+    sender: str | None = None  # while SENDING: "host pid start" of the process sending it
+    lease_until: float | None = None  # while SENDING: after this, its sender counts as gone wherever it ran
+    retry_of: str | None = None
+    retried_as: str | None = None
 
     @classmethod
     def from_row(cls, row: Sequence) -> Job:
         (id_, task, args, kwargs, key, queue, app, state, eta, expires, created_at, started_at, finished_at,
          worker, progress, retries, next_retry_at, result, error_type, error_message, traceback,
-         rescheduled_to, rescheduled_from) = row
+         rescheduled_to, rescheduled_from, sender, lease_until, retry_of, retried_as) = row
         error = None
         if error_type is not None:
             error = {"type": error_type, "message": error_message, "traceback": traceback}
@@ -119,7 +124,8 @@ class Job:
             state=state, eta=eta, expires=expires, created_at=created_at, started_at=started_at,
             finished_at=finished_at, worker=worker, progress=json.loads(progress) if progress else None,
             retries=retries, next_retry_at=next_retry_at, result=json.loads(result) if result else None,
-            error=error, rescheduled_to=rescheduled_to, rescheduled_from=rescheduled_from,
+            error=error, rescheduled_to=rescheduled_to, rescheduled_from=rescheduled_from, sender=sender,
+            lease_until=lease_until, retry_of=retry_of, retried_as=retried_as,
         )
 
     @classmethod
@@ -131,6 +137,7 @@ class Job:
             queue=new_job.queue, app=new_job.app, state=state, eta=new_job.eta, expires=new_job.expires,
             created_at=created_at, started_at=None, finished_at=None, worker=None, progress=None, retries=0,
             next_retry_at=None, result=None, error=None, rescheduled_to=None, rescheduled_from=None,
+            retry_of=new_job.retry_of,
         )
 
     @property
@@ -155,7 +162,7 @@ class Job:
             "finished_at": iso(self.finished_at), "worker": self.worker, "runtime": self.runtime,
             "progress": self.progress, "retries": self.retries, "next_retry_at": iso(self.next_retry_at),
             "result": self.result, "error": self.error, "rescheduled_to": self.rescheduled_to,
-            "rescheduled_from": self.rescheduled_from,
+            "rescheduled_from": self.rescheduled_from, "retry_of": self.retry_of, "retried_as": self.retried_as,
         }
 
 
@@ -209,17 +216,18 @@ class JobStore:
 
     # -- dispatch -------------------------------------------------------------------------------
 
-    def record_sending(self, jobs: list[NewJob], now: float) -> dict[str, str]:
-        """Record `jobs` as SENDING in one transaction. A job whose key an active job holds is not recorded:
-        the result maps its id to the holder's id (only for those)."""
+    def record_sending(self, jobs: list[NewJob], now: float, sender: str | None = None,
+                       lease_until: float | None = None) -> dict[str, str]:
+        """Record `jobs` as SENDING by `sender` (until `lease_until`) in one transaction. A job whose key an
+        active job holds is not recorded: the result maps its id to the holder's id (only for those)."""
         rows = [(job.id, job.task, _dumps(job.args), _dumps(job.kwargs), job.key, job.queue, job.app, "SENDING",
-                 job.eta, job.expires, now) for job in jobs]
+                 job.eta, job.expires, now, sender, lease_until, job.retry_of) for job in jobs]
         keys = sorted({job.key for job in jobs if job.key is not None})
         with self._db.transaction() as tx:
             # The partial unique index turns a second active job with the same key into a no-op insert.
             tx.insert_many(
-                "INSERT INTO jobs (id, task, args, kwargs, job_key, queue, app, state, eta, expires, created_at) "
-                "VALUES", rows, "ON CONFLICT DO NOTHING")
+                "INSERT INTO jobs (id, task, args, kwargs, job_key, queue, app, state, eta, expires, created_at, "
+                "sender, lease_until, retry_of) VALUES", rows, "ON CONFLICT DO NOTHING")
             holders: dict[str, str] = {}
             for start in range(0, len(keys), 500):
                 chunk = keys[start:start + 500]
@@ -239,14 +247,34 @@ class JobStore:
                     duplicates[job.id] = holder
         return duplicates
 
+    def unconfirmed(self, ids: list[str] | None = None) -> list[Job]:
+        """Jobs still SENDING: of `ids`, or all of them (oldest first)."""
+        if ids is None:
+            rows = self._db.fetch(f"{SELECT_JOB} WHERE state = 'SENDING' ORDER BY created_at")
+            return [Job.from_row(row) for row in rows]
+        jobs = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            jobs.extend(Job.from_row(row) for row in self._db.fetch(
+                f"{SELECT_JOB} WHERE {SENDING_BY_ID.format(', '.join('?' * len(chunk)))}", chunk))
+        return jobs
+
+    def take_over_sending(self, job: Job, sender: str, lease_until: float) -> bool:
+        """Make `sender` the one sending `job` (a SENDING job whose sender is gone), unless another took it first."""
+        with self._db.transaction() as tx:
+            return tx.execute(
+                "UPDATE jobs SET sender = ?, lease_until = ? WHERE id = ? AND state = 'SENDING' "
+                "AND (sender = ? OR (sender IS NULL AND ? IS NULL))",
+                (sender, lease_until, job.id, job.sender, job.sender)) == 1
+
     def mark_sent(self, ids: list[str], now: float) -> None:
         """RabbitMQ confirmed these: SENDING becomes SCHEDULED (due later) or QUEUED (due now)."""
         if not ids:
             return
         with self._db.transaction() as tx:
             tx.execute_in(
-                "UPDATE jobs SET state = CASE WHEN eta IS NOT NULL AND eta > ? THEN 'SCHEDULED' ELSE 'QUEUED' END "
-                f"WHERE {SENDING_BY_ID}", ids, (now,))
+                "UPDATE jobs SET state = CASE WHEN eta IS NOT NULL AND eta > ? THEN 'SCHEDULED' ELSE 'QUEUED' END, "
+                f"sender = NULL, lease_until = NULL WHERE {SENDING_BY_ID}", ids, (now,))
 
     def mark_unconfirmed(self, ids: list[str], now: float) -> None:
         """These were on their way when the connection failed: RabbitMQ may hold them though it never confirmed.

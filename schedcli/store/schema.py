@@ -13,7 +13,7 @@ from schedcli.exceptions import DatabaseError
 from schedcli.settings import mask_url
 from schedcli.store.connection import Database
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # A job whose key is held by an ACTIVE job cannot be sent again; FINAL states never change.
 ACTIVE_STATES = ("SENDING", "SCHEDULED", "QUEUED", "STARTED", "PROGRESS", "RETRY")
 FINAL_STATES = ("SUCCESS", "FAILURE", "CANCELLED", "EXPIRED")
@@ -34,7 +34,8 @@ SENDING_BY_ID = "state || '' = 'SENDING' AND id IN ({})"
 JOB_COLUMNS = (
     "id", "task", "args", "kwargs", "job_key", "queue", "app", "state", "eta", "expires", "created_at",
     "started_at", "finished_at", "worker", "progress", "retries", "next_retry_at", "result", "error_type",
-    "error_message", "traceback", "rescheduled_to", "rescheduled_from",
+    "error_message", "traceback", "rescheduled_to", "rescheduled_from", "sender", "lease_until", "retry_of",
+    "retried_as",
 )
 SELECT_JOB = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"
 
@@ -59,7 +60,8 @@ def schema_statements(sqlite: bool) -> list[str]:
             started_at DOUBLE PRECISION, finished_at DOUBLE PRECISION, worker TEXT,
             progress TEXT, retries INTEGER NOT NULL DEFAULT 0, next_retry_at DOUBLE PRECISION,
             result TEXT, error_type TEXT, error_message TEXT, traceback TEXT,
-            rescheduled_to TEXT, rescheduled_from TEXT)""",
+            rescheduled_to TEXT, rescheduled_from TEXT, sender TEXT, lease_until DOUBLE PRECISION,
+            retry_of TEXT, retried_as TEXT)""",
         # One active job per key, enforced by the database so concurrent senders cannot both win.
         f"CREATE UNIQUE INDEX IF NOT EXISTS jobs_active_key ON jobs (job_key) "
         f"WHERE job_key IS NOT NULL AND state IN {ACTIVE}",
@@ -76,6 +78,10 @@ def schema_statements(sqlite: bool) -> list[str]:
 # Statements that bring a store of version N-1 to version N.
 MIGRATIONS = {
     2: ["ALTER TABLE articles DROP COLUMN state", "ALTER TABLE articles DROP COLUMN publish_at"],
+    # Who is sending a SENDING job, until when (a sender killed mid-send is told apart from one at work), and
+    # the links between a finished job and its retry.
+    3: ["ALTER TABLE jobs ADD COLUMN sender TEXT", "ALTER TABLE jobs ADD COLUMN lease_until DOUBLE PRECISION",
+        "ALTER TABLE jobs ADD COLUMN retry_of TEXT", "ALTER TABLE jobs ADD COLUMN retried_as TEXT"],
 }
 
 

@@ -5,10 +5,13 @@ import time
 
 import pytest
 
+from schedcli.store.schema import SCHEMA_VERSION
+
 from helpers import free_port, run_schedcli
 from schedcli.settings import resolve_settings
 
-CHECKS = ["rabbitmq", "alarms", "quorum queues", "delay topology", "app queues", "consumer_timeout", "database", "workers"]
+CHECKS = ["rabbitmq", "alarms", "quorum queues", "delay topology", "app queues", "consumer_timeout", "database",
+          "unconfirmed", "workers"]
 FIX_SETTINGS = ('task_default_queue_type = "quorum"', 'task_default_exchange_type = "topic"',
                 'broker_native_delayed_delivery_queue_type = "quorum"')
 
@@ -45,7 +48,7 @@ def test_healthy_setup_exits_0_with_every_check_ok(start_worker):
     assert all(check["ok"] and check["fix"] is None for check in checks.values())
     assert checks["rabbitmq"]["detail"].startswith("RabbitMQ 3.")
     assert "1 answering: w0-" in checks["workers"]["detail"]
-    assert checks["database"]["detail"].endswith("schema version 2")
+    assert checks["database"]["detail"].endswith(f"schema version {SCHEMA_VERSION}")
 
 
 @pytest.mark.broker

@@ -138,7 +138,7 @@ def send_echo_jobs(count: int, batch: int, monkeypatch, eta: float | None = None
 
 
 def test_a_store_failing_mid_send_stops_it_with_every_sent_job_recorded(broker_url, database_url, monkeypatch):
-    def disk_error(self, jobs, now):
+    def disk_error(self, jobs, now, *_):
         raise DatabaseError("job store: cannot write: disk I/O error")
 
     monkeypatch.setattr(JobStore, "record_sending", failing_on_call(JobStore.record_sending, 3, disk_error))

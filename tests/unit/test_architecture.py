@@ -26,7 +26,7 @@ ALLOWED = {
     "worker": {"exceptions", "settings", "store", "amqp", "amqp.delays", "app"},
     "report": {"exceptions", "timeparse", "store"},
     "jobs": {"exceptions", "settings", "timeparse", "store", "amqp", "amqp.delays", "worker"},
-    "doctor": {"exceptions", "settings", "store", "amqp", "amqp.delays", "worker"},
+    "doctor": {"exceptions", "settings", "store", "amqp", "amqp.delays", "worker", "jobs"},
     "articles": {"jobs", "store"},
     "tasks": {"exceptions", "settings", "timeparse", "report", "store", "worker", "articles"},
     "cli": {"*"},
