@@ -46,7 +46,7 @@ def send(store, *jobs: NewJob, now: float = NOW) -> dict[str, str]:
 
 def test_schema_is_created_on_first_open_with_its_version(store_url):
     with JobStore.open(store_url) as store:
-        assert list(store.query("SELECT value FROM schedcli_meta WHERE name = 'schema_version'")) == [("2",)]
+        assert list(store.query("SELECT value FROM schedcli_meta WHERE name = 'schema_version'")) == [("3",)]
     with JobStore.open(store_url) as store:  # opening again finds it
         assert list(store.query("SELECT COUNT(*) FROM jobs")) == [(0,)]
 
@@ -92,7 +92,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_articles(tmp_path):
     """)
     connection.close()
     with JobStore.open(f"sqlite:///{path}") as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == 3
         old = store.articles.get(1)
         assert (old.title, old.state, old.published_at) == ("Old news", "published", 101.0)
         assert store.articles.add("New", None, NOW) == 2
@@ -102,7 +102,7 @@ def test_a_newer_schema_version_is_a_clear_database_error(store_url):
     with JobStore.open(store_url) as store:
         with store._db.transaction() as tx:
             tx.execute("UPDATE schedcli_meta SET value = '99' WHERE name = 'schema_version'")
-    with pytest.raises(DatabaseError, match=r"schema version 99, newer than this schedcli knows \(2\)") as info:
+    with pytest.raises(DatabaseError, match=r"schema version 99, newer than this schedcli knows \(3\)") as info:
         JobStore.open(store_url)
     assert info.value.exit_code == 74
 
@@ -310,7 +310,7 @@ def test_to_json_has_every_field_with_iso_timestamps(store):
         "expires": None, "created_at": "2027-01-15T08:00:00+00:00", "started_at": "2027-01-15T08:01:01+00:00",
         "finished_at": "2027-01-15T08:01:03.500000+00:00", "worker": "w1@host", "runtime": 2.5,
         "progress": {"current": 2, "total": 4, "step": "half"}, "retries": 0, "next_retry_at": None,
-        "result": {"ok": True}, "error": None, "rescheduled_to": None, "rescheduled_from": None,
+        "result": {"ok": True}, "error": None, "rescheduled_to": None, "rescheduled_from": None, "schedule": None, "occurrence": None,
     }
 
 
