@@ -25,7 +25,7 @@ def _epoch(when):
     return None if when is None else when.eta.timestamp()
 
 
-def _every_text(every: str) -> str:
+def every_text(every: str) -> str:
     """`--every "monday 9am"` reads as "every monday 9am"; cron lines and "every ..." stay as they are."""
     from schedcli.schedules.expressions import looks_recurring
 
@@ -89,7 +89,7 @@ def add(application, name, task, task_args, every, args_json, kwargs_json, queue
 
     args, kwargs = jobinput.arguments(task_args, args_json, kwargs_json)
     settings = application.settings
-    change = add_schedule(settings, name, _every_text(every), task, args, kwargs, queue=queue,
+    change = add_schedule(settings, name, every_text(every), task, args, kwargs, queue=queue,
                           expires_after=None if expires is None else expires.countdown, catch_up=catch_up,
                           overlap=overlap, start=_epoch(start), until=_epoch(until), replace=replace)
     echo_change(change, "Replaced" if change.schedule.revision > 1 else "Added", settings.timezone, as_json)
