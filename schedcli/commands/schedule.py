@@ -71,11 +71,13 @@ def echo_change(change, verb: str, zone_name: str, as_json: bool) -> None:
               help="skip: a run whose previous run still runs is recorded SKIPPED, not run.")
 @click.option("--start", type=TIME_EXPRESSION, metavar="AT", help="First possible run (default: now).")
 @click.option("--until", type=TIME_EXPRESSION, metavar="AT", help="No run after this moment.")
+@click.option("--horizon", default=600.0, show_default=True, type=click.FloatRange(min=1),
+              help="Seconds of occurrences to send ahead now (workers keep to their own --horizon).")
 @click.option("--replace", is_flag=True, help="Change the schedule of that name: what it sent ahead is cancelled.")
 @click.option("--json", "as_json", is_flag=True, help="Print the schedule as JSON.")
 @click.pass_obj
 def add(application, name, task, task_args, every, args_json, kwargs_json, queue, expires, catch_up, overlap, start,
-        until, replace, as_json):
+        until, horizon, replace, as_json):
     """Add a recurring schedule NAME that runs TASK with ARGs; its first runs are sent ahead at once.
 
     \b
@@ -91,7 +93,8 @@ def add(application, name, task, task_args, every, args_json, kwargs_json, queue
     settings = application.settings
     change = add_schedule(settings, name, every_text(every), task, args, kwargs, queue=queue,
                           expires_after=None if expires is None else expires.countdown, catch_up=catch_up,
-                          overlap=overlap, start=_epoch(start), until=_epoch(until), replace=replace)
+                          overlap=overlap, start=_epoch(start), until=_epoch(until), replace=replace,
+                          horizon=horizon)
     echo_change(change, "Replaced" if change.schedule.revision > 1 else "Added", settings.timezone, as_json)
 
 
@@ -179,8 +182,10 @@ def pause(application, name):
 
 @command.command("resume")
 @click.argument("name")
+@click.option("--horizon", default=600.0, show_default=True, type=click.FloatRange(min=1),
+              help="Seconds of occurrences to send ahead now (workers keep to their own --horizon).")
 @click.pass_obj
-def resume(application, name):
+def resume(application, name, horizon):
     """Resume NAME from its next run; runs missed while paused follow its --catch-up policy.
 
     \b
@@ -189,7 +194,7 @@ def resume(application, name):
     """
     from schedcli.schedules.editing import resume_schedule
 
-    change = resume_schedule(application.settings, name)
+    change = resume_schedule(application.settings, name, horizon=horizon)
     echo_change(change, "Resumed", application.settings.timezone, False)
 
 
