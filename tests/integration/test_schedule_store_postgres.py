@@ -1,0 +1,47 @@
+"""The exactly-once guarantee on PostgreSQL, where senders really do run at the same moment."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+from schedcli.store import JobStore, NewJob, Schedule
+
+NOW = 1_800_000_000
+
+
+def occurrence_job(name: str, occurrence: int, revision: int) -> NewJob:
+    return NewJob(id=str(uuid.uuid4()), task="schedcli.tasks.echo", args=[], kwargs={}, queue="schedcli",
+                  app="schedcli.app", eta=float(occurrence), expires=None, key=None, schedule=name,
+                  occurrence=occurrence, schedule_revision=revision)
+
+
+def test_concurrent_senders_record_each_occurrence_once(postgres_store_url):
+    with JobStore.open(postgres_store_url) as store:
+        store.schedules.add(Schedule(name="pulse", recurrence="every 2s", timezone="UTC", task="schedcli.tasks.echo",
+                                     args=[], kwargs={}, queue=None, expires_after=None, catch_up="last",
+                                     overlap="allow", start_at=NOW, until_at=None), replace=False, now=NOW)
+    occurrences = [NOW + 2 * n for n in range(200)]
+    start = threading.Barrier(4)
+    recorded: list[set[str]] = []
+
+    def sender():
+        with JobStore.open(postgres_store_url) as store:
+            jobs = [occurrence_job("pulse", occurrence, 1) for occurrence in occurrences]
+            start.wait()
+            duplicates = store.record_sending(jobs, NOW)
+            recorded.append({job.id for job in jobs if job.id not in duplicates})
+
+    threads = [threading.Thread(target=sender) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(len(ids) for ids in recorded) == len(occurrences)  # each sender publishes only what it recorded
+    with JobStore.open(postgres_store_url) as store:
+        rows = list(store.query("SELECT occurrence, COUNT(*) FROM jobs GROUP BY occurrence ORDER BY occurrence"))
+        assert rows == [(occurrence, 1) for occurrence in occurrences]
+        paused, cancelled = store.schedules.pause("pulse", NOW)
+        assert cancelled == len(occurrences)
+        stale = occurrence_job("pulse", NOW + 1000, 1)
+        assert store.record_sending([stale], NOW) == {stale.id: None}
