@@ -7,16 +7,17 @@ only plain waits are the outages and pauses themselves, which are spans of time 
 
 from __future__ import annotations
 
+import json
 import math
 import time
 
 import pytest
 
-from helpers import HOOKPROJ
+from helpers import HOOKPROJ, open_store
 from schedcli.store import FINAL_STATES, Job, JobStore
 from schedcli.store.schema import SELECT_JOB
 
-pytestmark = [pytest.mark.broker, pytest.mark.slow]
+pytestmark = pytest.mark.broker
 
 WORKER = ("--top-up-every", "1", "--horizon", "4")
 EVERY = 2  # seconds: the interval these tests use (the smallest allowed is 1 s)
@@ -46,16 +47,11 @@ def sleep_until(moment: float) -> None:
 def add(cli_runner, name: str, *args: str, app=()):
     result = cli_runner(*app, "schedule", "add", name, "--every", f"{EVERY}s", "--horizon", "4", *args)
     assert result.exit_code == 0, result.stderr
-    with _store() as store:
+    with open_store() as store:
         return store.schedules.get(name)
 
 
-def _store():
-    from helpers import open_store
-
-    return open_store()
-
-
+@pytest.mark.slow
 def test_two_workers_run_every_occurrence_exactly_once_and_on_time(start_worker, cli_runner, database_url):
     """Two workers both top up `every 2s` for 30 s: each occurrence runs once, none early, p99 lateness < 100 ms."""
     workers = [start_worker(*WORKER), start_worker(*WORKER)]
@@ -85,6 +81,7 @@ def test_two_workers_run_every_occurrence_exactly_once_and_on_time(start_worker,
     assert "schedule  pulse, occurrence" in cli_runner("status", jobs[0].id).stdout
 
 
+@pytest.mark.slow
 def test_sent_ahead_occurrences_survive_sigkill_and_catch_up_last_runs_once(start_worker, cli_runner,
                                                                             database_url):
     """All workers SIGKILLed: what was sent ahead runs when one returns; after a longer outage, one catch-up."""
@@ -94,7 +91,7 @@ def test_sent_ahead_occurrences_survive_sigkill_and_catch_up_last_runs_once(star
                timeout=20, what="two runs before the kill")
     worker.kill()
     killed_at = time.time()
-    with _store() as store:
+    with open_store() as store:
         sent_until = store.schedules.get("beat").sent_until
     waiting = [job for job in schedule_jobs(database_url, "beat") if job.state in ("SCHEDULED", "QUEUED")]
     assert waiting and max(job.occurrence for job in waiting) == sent_until
@@ -125,6 +122,7 @@ def test_sent_ahead_occurrences_survive_sigkill_and_catch_up_last_runs_once(star
                            for job in schedule_jobs(database_url, "beat")), timeout=15, what="a run after the catch-up")
 
 
+@pytest.mark.slow
 def test_pause_stops_even_what_was_sent_ahead_and_resume_continues(start_worker, cli_runner, database_url):
     """No run starts after `pause` returns, not even of occurrences already in RabbitMQ; `resume` goes on."""
     start_worker(*WORKER)
@@ -150,6 +148,7 @@ def test_pause_stops_even_what_was_sent_ahead_and_resume_continues(start_worker,
     assert not [job for job in schedule_jobs(database_url, "pp") if job.eta is None]  # catch-up none: no extra run
 
 
+@pytest.mark.slow
 def test_overlap_skip_records_skipped_runs_while_one_still_runs(start_worker, cli_runner, database_url, tmp_path):
     """`--overlap skip`: occurrences due while the previous run holds are SKIPPED (shown by `list`), not run."""
     start_worker(*WORKER, app_args=HOOKPROJ)
@@ -167,3 +166,37 @@ def test_overlap_skip_records_skipped_runs_while_one_still_runs(start_worker, cl
     first = min((job for job in jobs if job.state == "SUCCESS"), key=lambda job: job.occurrence)
     assert all(job.occurrence > first.occurrence for job in skipped)
     assert "SKIPPED" in cli_runner("--app", "hookproj:app", "list", "--state", "SKIPPED").stdout
+
+
+def test_tick_replace_run_and_report_every_without_a_worker(cli_runner, broker_url, database_url):
+    """No worker at all: `add` sends ahead, `tick` tops up, `--replace` re-sends, `run` sends one now."""
+    add(cli_runner, "pulse", "schedcli.tasks.echo", "x")
+
+    def waiting():
+        return [job for job in schedule_jobs(database_url, "pulse") if job.state == "SCHEDULED"]
+
+    first = waiting()
+    assert first and all((job.occurrence - first[0].occurrence) % EVERY == 0 for job in first)
+    result = cli_runner("schedule", "tick", "--horizon", "20", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["sent"] >= 5
+    assert len(waiting()) >= len(first) + 5
+
+    result = cli_runner("schedule", "add", "pulse", "--every", "5s", "--horizon", "4", "--replace",
+                        "schedcli.tasks.echo", "y")
+    assert result.exit_code == 0, result.stderr
+    assert "cancelled" in result.stderr
+    now_waiting = waiting()
+    assert now_waiting and {job.args[0] for job in now_waiting} == {"y"}
+    assert all((job.occurrence - now_waiting[0].occurrence) % 5 == 0 for job in now_waiting)
+
+    result = cli_runner("schedule", "run", "pulse", "-q")
+    assert result.exit_code == 0, result.stderr
+    [by_hand] = [job for job in schedule_jobs(database_url, "pulse") if job.id == result.stdout.strip()]
+    assert (by_hand.schedule, by_hand.occurrence, by_hand.state) == ("pulse", None, "QUEUED")
+
+    for _ in range(2):  # running it again updates the same schedule
+        result = cli_runner("report", "run", "--every", "monday 9am", "-q")
+        assert (result.exit_code, result.stdout) == (0, "report-7d-both\n"), result.stderr
+    [report] = [job for job in schedule_jobs(database_url, "report-7d-both") if job.state == "SCHEDULED"]
+    assert (report.task, report.args) == ("schedcli.tasks.generate_report", ["7d", "both"])
