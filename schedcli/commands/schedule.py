@@ -64,6 +64,8 @@ def echo_change(change, verb: str, zone_name: str, as_json: bool) -> None:
 @click.option("--args", "args_json", metavar="JSON", help="Positional arguments as a JSON array.")
 @click.option("--kwargs", "kwargs_json", metavar="JSON", help="Keyword arguments as a JSON object.")
 @click.option("--queue", metavar="QUEUE", help="Send to this queue instead of the app's route for the task.")
+@click.option("--key-prefix", "key_prefix", metavar="PREFIX",
+              help="Give each occurrence the job key PREFIX<its time, ISO 8601 UTC>, e.g. for `schedcli list`.")
 @click.option("--expires", type=DELAY, metavar="DELAY", help="Drop a run not started this long after its time.")
 @click.option("--catch-up", "catch_up", default="last", show_default=True, type=click.Choice(["none", "last", "all"]),
               help="Runs missed while no worker topped up (or while paused): skip, run the latest once, run each.")
@@ -76,7 +78,7 @@ def echo_change(change, verb: str, zone_name: str, as_json: bool) -> None:
 @click.option("--replace", is_flag=True, help="Change the schedule of that name: what it sent ahead is cancelled.")
 @click.option("--json", "as_json", is_flag=True, help="Print the schedule as JSON.")
 @click.pass_obj
-def add(application, name, task, task_args, every, args_json, kwargs_json, queue, expires, catch_up, overlap, start,
+def add(application, name, task, task_args, every, args_json, kwargs_json, queue, key_prefix, expires, catch_up, overlap, start,
         until, horizon, replace, as_json):
     """Add a recurring schedule NAME that runs TASK with ARGs; its first runs are sent ahead at once.
 
@@ -94,7 +96,7 @@ def add(application, name, task, task_args, every, args_json, kwargs_json, queue
     change = add_schedule(settings, name, every_text(every), task, args, kwargs, queue=queue,
                           expires_after=None if expires is None else expires.countdown, catch_up=catch_up,
                           overlap=overlap, start=_epoch(start), until=_epoch(until), replace=replace,
-                          horizon=horizon)
+                          key_prefix=key_prefix, horizon=horizon)
     echo_change(change, "Replaced" if change.schedule.revision > 1 else "Added", settings.timezone, as_json)
 
 

@@ -43,7 +43,8 @@ def check_name(name: str) -> str:
 def add_schedule(settings: Settings, name: str, every: str, task: str, args: list, kwargs: dict, *,
                  queue: str | None = None, expires_after: float | None = None, catch_up: str = "last",
                  overlap: str = "allow", start: float | None = None, until: float | None = None,
-                 replace: bool = False, now: float | None = None, horizon: float = HORIZON) -> Change:
+                 key_prefix: str | None = None, replace: bool = False, now: float | None = None,
+                 horizon: float = HORIZON) -> Change:
     """Store a schedule (or with `replace` change one) and send its first occurrences ahead."""
     now = time.time() if now is None else now
     check_name(name)
@@ -60,11 +61,13 @@ def add_schedule(settings: Settings, name: str, every: str, task: str, args: lis
     until_at = None if until is None else math.floor(until)
     if until_at is not None and until_at <= start_at:
         raise BadInput("--until must come after the schedule starts")
+    if key_prefix is not None and (not key_prefix or len(key_prefix) > 150):
+        raise BadInput("--key-prefix must be 1 to 150 characters (the occurrence's time is added to it)")
     if expires_after is not None and expires_after <= 0:
         raise BadInput("--expires must be a delay longer than zero")
     schedule = Schedule(name=name, recurrence=recurrence.expression, timezone=recurrence.zone_name, task=task,
                         args=args, kwargs=kwargs, queue=queue, expires_after=expires_after, catch_up=catch_up,
-                        overlap=overlap, start_at=start_at, until_at=until_at)
+                        overlap=overlap, start_at=start_at, until_at=until_at, app=settings.app, key_prefix=key_prefix)
     with JobStore.open(settings.database_url) as store:
         schedule, cancelled = store.schedules.add(schedule, replace, now)
         try:
@@ -139,7 +142,8 @@ def schedule_json(schedule: Schedule, now: float, last_run: Job | None = None, c
         "name": schedule.name, "recurrence": schedule.recurrence, "described": describe(schedule),
         "timezone": schedule.timezone, "task": schedule.task, "args": schedule.args, "kwargs": schedule.kwargs,
         "queue": schedule.queue, "expires_after": schedule.expires_after, "catch_up": schedule.catch_up,
-        "overlap": schedule.overlap, "start": iso(schedule.start_at), "until": iso(schedule.until_at),
+        "overlap": schedule.overlap, "app": schedule.app, "key_prefix": schedule.key_prefix,
+        "start": iso(schedule.start_at), "until": iso(schedule.until_at),
         "paused": schedule.paused, "next": [iso(epoch) for epoch in next_runs(schedule, now, count)],
         "last_run": None if last_run is None else {
             "id": last_run.id, "state": last_run.state, "occurrence": iso(last_run.occurrence),

@@ -27,7 +27,7 @@ from schedcli.jobs.sending import Dispatcher
 from schedcli.schedules.expressions import parse_recurrence
 from schedcli.schedules.occurrences import occurrences_after
 from schedcli.settings import Settings
-from schedcli.store import JobStore, Schedule
+from schedcli.store import JobStore, Schedule, iso
 from schedcli.store.schedules import FINISHED
 
 HORIZON = 600.0  # seconds sent ahead beyond now (and always the next occurrence)
@@ -91,14 +91,17 @@ def _request(schedule: Schedule, occurrence: int, eta: float | None, now: float)
     expires = None
     if schedule.expires_after is not None:
         expires = (now if eta is None else eta) + schedule.expires_after
+    key = None if schedule.key_prefix is None else f"{schedule.key_prefix}{iso(occurrence)}"
     return JobRequest(task=schedule.task, args=list(schedule.args), kwargs=dict(schedule.kwargs), eta=eta,
-                      expires=expires, schedule=schedule.name, occurrence=occurrence,
+                      expires=expires, key=key, schedule=schedule.name, occurrence=occurrence,
                       schedule_revision=schedule.revision)
 
 
 def top_up(settings: Settings, *, now: float | None = None, horizon: float = HORIZON,
            only: Schedule | None = None) -> TopUp:
-    """Send every active schedule's occurrences due within `horizon` (or only those of `only`).
+    """Send the occurrences due within `horizon` of every active schedule of the settings' app (or of `only`).
+
+    A worker tops up only the schedules of its own app: their tasks are the ones it can route.
 
     Raises BrokerUnavailable when RabbitMQ cannot be reached (nothing is recorded then).
     """
@@ -110,7 +113,7 @@ def top_up(settings: Settings, *, now: float | None = None, horizon: float = HOR
             if only is not None:
                 page = [only]
             else:
-                page = store.schedules.due(now_page + horizon, after, PAGE)
+                page = store.schedules.due(settings.app, now_page + horizon, after, PAGE)
             if not page:
                 break
             _top_up_page(settings, store, page, now_page, horizon, summary)

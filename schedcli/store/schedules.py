@@ -25,7 +25,7 @@ RUNNING = "('STARTED', 'PROGRESS', 'RETRY')"
 FINISHED = 2 ** 62  # `sent_until` of a schedule past its --until: nothing more to send
 
 SCHEDULE_COLUMNS = ("name", "recurrence", "timezone", "task", "args", "kwargs", "queue", "expires_after", "catch_up",
-                    "overlap", "start_at", "until_at", "paused", "revision", "sent_until", "created_at", "updated_at")
+                    "overlap", "start_at", "until_at", "app", "key_prefix", "paused", "revision", "sent_until", "created_at", "updated_at")
 SELECT_SCHEDULE = f"SELECT {', '.join(SCHEDULE_COLUMNS)} FROM schedules"
 
 
@@ -45,6 +45,8 @@ class Schedule:
     overlap: str
     start_at: int
     until_at: int | None
+    app: str = "schedcli.app"  # the Celery app whose workers top it up (the settings' `app` when it was added)
+    key_prefix: str | None = None  # each occurrence's job key is `<prefix><occurrence, ISO 8601 UTC>`
     paused: bool = False
     revision: int = 1
     sent_until: int | None = None
@@ -61,7 +63,7 @@ class Schedule:
     def row(self) -> tuple:
         return (self.name, self.recurrence, self.timezone, self.task, json.dumps(self.args, ensure_ascii=False),
                 json.dumps(self.kwargs, ensure_ascii=False), self.queue, self.expires_after, self.catch_up,
-                self.overlap, self.start_at, self.until_at, int(self.paused), self.revision, self.sent_until,
+                self.overlap, self.start_at, self.until_at, self.app, self.key_prefix, int(self.paused), self.revision, self.sent_until,
                 self.created_at, self.updated_at)
 
 
@@ -152,10 +154,10 @@ class ScheduleStore:
     def all(self) -> list[Schedule]:
         return [Schedule.from_row(row) for row in self._db.fetch(f"{SELECT_SCHEDULE} ORDER BY name")]
 
-    def due(self, before: float, after_name: str = "", limit: int = 500) -> list[Schedule]:
-        """Active schedules whose occurrences sent ahead end before `before`, a page at a time (by name)."""
+    def due(self, app: str, before: float, after_name: str = "", limit: int = 500) -> list[Schedule]:
+        """`app`'s active schedules whose occurrences sent ahead end before `before`, a page at a time (by name)."""
         rows = self._db.fetch(f"{SELECT_SCHEDULE} WHERE paused = 0 AND (sent_until IS NULL OR sent_until < ?) "
-                              "AND name > ? ORDER BY name LIMIT ?", (before, after_name, limit))
+                              "AND app = ? AND name > ? ORDER BY name LIMIT ?", (before, app, after_name, limit))
         return [Schedule.from_row(row) for row in rows]
 
     def advance(self, cursors: list[tuple[str, int, int]]) -> None:

@@ -83,7 +83,7 @@ SCHEDULE_STATEMENTS = [
     """CREATE TABLE IF NOT EXISTS schedules (
         name TEXT PRIMARY KEY, recurrence TEXT NOT NULL, timezone TEXT NOT NULL, task TEXT NOT NULL,
         args TEXT NOT NULL, kwargs TEXT NOT NULL, queue TEXT, expires_after DOUBLE PRECISION,
-        catch_up TEXT NOT NULL, overlap TEXT NOT NULL, start_at BIGINT NOT NULL, until_at BIGINT,
+        catch_up TEXT NOT NULL, overlap TEXT NOT NULL, start_at BIGINT NOT NULL, until_at BIGINT, app TEXT NOT NULL, key_prefix TEXT,
         paused INTEGER NOT NULL DEFAULT 0, revision INTEGER NOT NULL DEFAULT 1, sent_until BIGINT,
         created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS schedules_due ON schedules (paused, sent_until)",

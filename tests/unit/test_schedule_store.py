@@ -232,3 +232,14 @@ def test_schedule_list_json_shows_next_and_last_run(cli_runner, store):
     assert (row["name"], row["recurrence"], row["timezone"], row["paused"], row["last_run"]) == (
         "pulse", "every monday 9am", "UTC", False, None)
     assert len(row["next"]) == 1
+
+
+def test_a_key_prefix_gives_each_occurrence_its_own_key():
+    [request] = plan(a_schedule(key_prefix="pulse@", sent_until=NOW - 1), now=NOW, horizon=1)[0][:1]
+    assert request.key == "pulse@2027-01-15T08:00:00+00:00"
+
+
+def test_a_worker_tops_up_only_its_own_apps_schedules(store):
+    store.schedules.add(a_schedule(name="mine"), replace=False, now=NOW)
+    store.schedules.add(a_schedule(name="theirs", app="hookproj:app"), replace=False, now=NOW)
+    assert [schedule.name for schedule in store.schedules.due("schedcli.app", NOW + 600)] == ["mine"]
