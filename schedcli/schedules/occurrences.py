@@ -41,6 +41,26 @@ def occurrences_after(recurrence: Recurrence, after: float, start: int) -> Itera
         yield int(local.timestamp())
 
 
+def occurrences_before(recurrence: Recurrence, before: float, start: int) -> Iterator[int]:
+    """The occurrences strictly before `before` and not before `start`, latest first (ends at `start`)."""
+    if recurrence.seconds is not None:
+        step = recurrence.seconds
+        k = math.ceil((before - start) / step) - 1
+        while k >= 0:
+            yield start + k * step
+            k -= 1
+        return
+    from cronsim import CronSim
+
+    moment = datetime.fromtimestamp(math.ceil(before), timezone.utc).astimezone(recurrence.zone)
+    for local in CronSim(recurrence.cron, moment, reverse=True):
+        epoch = int(local.timestamp())
+        if epoch < start:
+            return
+        if epoch < before:
+            yield epoch
+
+
 @dataclass(frozen=True)
 class Preview:
     """What `schedcli when "every ..."` shows: the recurrence in words and its next occurrences."""
@@ -66,4 +86,4 @@ def preview(expression: str, now: datetime, zone, count: int = 5) -> Preview:
     return Preview(expression, recurrence, found)
 
 
-__all__ = ["Preview", "looks_recurring", "occurrences_after", "parse_recurrence", "preview"]
+__all__ = ["Preview", "looks_recurring", "occurrences_after", "occurrences_before", "parse_recurrence", "preview"]

@@ -17,6 +17,7 @@ than the horizon, or the schedule was paused) are handled by its catch-up policy
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from schedcli.exceptions import BrokerUnavailable, DatabaseError, SchedcliError
 from schedcli.jobs.requests import JobRequest
 from schedcli.jobs.sending import Dispatcher
 from schedcli.schedules.expressions import parse_recurrence
-from schedcli.schedules.occurrences import occurrences_after
+from schedcli.schedules.occurrences import occurrences_after, occurrences_before
 from schedcli.settings import Settings
 from schedcli.store import JobStore, Schedule, iso
 from schedcli.store.schedules import FINISHED
@@ -33,7 +34,7 @@ from schedcli.store.schedules import FINISHED
 HORIZON = 600.0  # seconds sent ahead beyond now (and always the next occurrence)
 TOP_UP_EVERY = 30.0  # seconds between a worker's top-ups; must stay below the horizon
 MAX_CATCH_UP = 100  # `--catch-up all` runs at most this many missed occurrences, the latest ones
-MAX_STEPS = 100_000  # occurrences walked past for one schedule in one top-up (a minutely cron down for 70 days)
+MAX_STEPS = 100_000  # missed occurrences of a cron line counted one by one (a minutely one down for 70 days)
 PAGE = 500  # schedules read and sent at a time: a worker's memory does not grow with their number
 
 logger = logging.getLogger(__name__)
@@ -55,35 +56,44 @@ def plan(schedule: Schedule, now: float, horizon: float) -> tuple[list[JobReques
     """The jobs to send for `schedule` at `now`, the cursor to move it to, and how many missed ones are skipped."""
     recurrence = parse_recurrence(schedule.recurrence, schedule.timezone)
     cursor = schedule.sent_until if schedule.sent_until is not None else schedule.start_at - 1
-    missed: list[int] = []
-    missed_count = 0
-    ahead: list[int] = []
-    new_cursor = cursor
-    for steps, occurrence in enumerate(occurrences_after(recurrence, cursor, schedule.start_at)):
+    keep = {"all": MAX_CATCH_UP, "last": 1}.get(schedule.catch_up, 0)
+    missed, missed_count = _missed(recurrence, schedule, cursor, now, keep)
+    requests = [_request(schedule, occurrence, None, now) for occurrence in missed]
+    new_cursor = max([cursor, *missed]) if missed_count else cursor
+    if missed_count and not missed:  # catch-up none: move past what was missed all the same
+        new_cursor = max(cursor, math.ceil(now) - 1)
+    for occurrence in occurrences_after(recurrence, max(cursor, math.ceil(now) - 1), schedule.start_at):
         if schedule.until_at is not None and occurrence > schedule.until_at:
             new_cursor = FINISHED
             break
-        if occurrence < now:
-            missed_count += 1
-            missed.append(occurrence)
-            del missed[:-MAX_CATCH_UP]
-            new_cursor = occurrence
-            if steps >= MAX_STEPS:  # far behind: what lies between is skipped as `none` would
-                break
-            continue
-        ahead.append(occurrence)
+        requests.append(_request(schedule, occurrence, float(occurrence), now))
         new_cursor = occurrence
         if occurrence > now + horizon:
             break
-    if schedule.catch_up == "all":
-        caught = missed
-    elif schedule.catch_up == "last":
-        caught = missed[-1:]
+    return requests, new_cursor, missed_count - len(missed)
+
+
+def _missed(recurrence, schedule: Schedule, cursor: float, now: float, keep: int) -> tuple[list[int], int]:
+    """The latest `keep` occurrences after `cursor` and before `now` that nobody sent, oldest first, and how
+    many there were (at least; a long outage of a cron line is not walked to its start)."""
+    limit = now if schedule.until_at is None else min(now, schedule.until_at + 1)
+    latest: list[int] = []
+    for occurrence in occurrences_before(recurrence, limit, schedule.start_at):
+        if occurrence <= cursor or len(latest) >= max(keep, 1):
+            break
+        latest.append(occurrence)
+    if not latest:
+        return [], 0
+    if recurrence.seconds is not None:  # counted, not walked
+        first = next(occurrences_after(recurrence, cursor, schedule.start_at))
+        count = (latest[0] - first) // recurrence.seconds + 1
     else:
-        caught = []
-    requests = [_request(schedule, occurrence, None, now) for occurrence in caught]
-    requests += [_request(schedule, occurrence, float(occurrence), now) for occurrence in ahead]
-    return requests, new_cursor, missed_count - len(caught)
+        count = len(latest)
+        for occurrence in occurrences_after(recurrence, cursor, schedule.start_at):
+            if occurrence >= latest[-1] or count >= MAX_STEPS:
+                break
+            count += 1
+    return latest[::-1][-keep:] if keep else [], count
 
 
 def _request(schedule: Schedule, occurrence: int, eta: float | None, now: float) -> JobRequest:

@@ -243,3 +243,24 @@ def test_a_worker_tops_up_only_its_own_apps_schedules(store):
     store.schedules.add(a_schedule(name="mine"), replace=False, now=NOW)
     store.schedules.add(a_schedule(name="theirs", app="hookproj:app"), replace=False, now=NOW)
     assert [schedule.name for schedule in store.schedules.due("schedcli.app", NOW + 600)] == ["mine"]
+
+
+@pytest.mark.parametrize("every, down, policy, missed", [
+    ("every 1s", 365 * 86400, "last", 365 * 86400 - 1),
+    ("every 1s", 365 * 86400, "all", 365 * 86400 - 1),
+    ("* * * * *", 30 * 86400, "last", 30 * 1440 - 1),
+])
+def test_a_long_outage_is_caught_up_at_once_without_walking_it(every, down, policy, missed):
+    """A year without a worker: one top-up decides the catch-up, in well under a second."""
+    import time
+
+    schedule = a_schedule(every=every, catch_up=policy, start=NOW - down - 60, sent_until=NOW - down)
+    started = time.perf_counter()
+    requests, cursor, skipped = plan(schedule, now=NOW, horizon=2)
+    assert time.perf_counter() - started < 0.5
+    caught_up = [request.occurrence for request in requests if request.eta is None]
+    latest = NOW - 1 if every == "every 1s" else NOW - 60
+    assert caught_up[-1] == latest and len(caught_up) == (100 if policy == "all" else 1)
+    assert skipped + len(caught_up) == missed
+    assert all(request.occurrence >= NOW for request in requests if request.eta is not None)
+    assert cursor > NOW + 2
