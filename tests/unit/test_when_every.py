@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 
 def test_when_every_json_lists_the_next_runs_with_offsets(cli_runner):
     result = cli_runner("when", "every monday 9am", "--now", "2026-10-20T10:00:00", "--tz", "Europe/Berlin",
@@ -44,3 +46,30 @@ def test_a_one_off_expression_is_unchanged(cli_runner):
     result = cli_runner("when", "in 90m", "--json", "--now", "2026-11-27T10:00:00+00:00")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["countdown"] == 5400
+
+
+@pytest.mark.parametrize("expression, zone, now, expected", [
+    ("every day at 2:30", "Europe/Berlin", "2026-03-28T12:00:00", ["2026-03-29T03:00:00+02:00"]),
+    ("every sunday 2:30", "Europe/Berlin", "2026-10-24T12:00:00", ["2026-10-25T02:30:00+02:00"]),
+    ("every month on the 8th at 2:30", "America/New_York", "2026-03-01T00:00:00", ["2026-03-08T03:00:00-04:00"]),
+    ("30 1 * * 0", "America/New_York", "2026-10-31T12:00:00", ["2026-11-01T01:30:00-04:00"]),
+])
+def test_when_applies_the_dst_rules_at_the_given_now(cli_runner, expression, zone, now, expected):
+    result = cli_runner("when", expression, "--now", now, "--tz", zone, "--count", "1", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["next"] == expected
+
+
+def test_schedule_show_lists_the_next_runs(cli_runner, database_url):
+    from schedcli.store import JobStore, Schedule
+
+    with JobStore.open(database_url) as store:
+        store.schedules.add(Schedule(name="weekly", recurrence="every monday 9am", timezone="UTC",
+                                     task="schedcli.tasks.echo", args=[1], kwargs={}, queue=None, expires_after=None,
+                                     catch_up="last", overlap="allow", start_at=0, until_at=None), False, 0)
+    result = cli_runner("schedule", "show", "weekly", "--count", "2")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["name", "weekly"]
+    assert lines[1].split(None, 1) == ["recurrence", "every monday 9am: At 09:00 on Monday (UTC; cron 0 9 * * 1)"]
+    assert [line.split()[:2] for line in lines if line.startswith("next")] == [["next", "Mon"], ["next", "Mon"]]
