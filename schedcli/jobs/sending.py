@@ -22,6 +22,8 @@ from schedcli.settings import Settings
 from schedcli.store import Job, JobStore, NewJob
 
 BATCH = 5000  # jobs recorded per store transaction in a bulk send
+# Why an occurrence of a recurring schedule was not sent: paused or replaced after it was computed.
+SCHEDULE_CHANGED = "its schedule was paused or changed meanwhile"
 
 
 @dataclass
@@ -179,7 +181,7 @@ class Dispatcher:
             if result.job_id in duplicates:
                 holder = duplicates[result.job_id]
                 if holder is None:  # an occurrence of a schedule paused or changed since it was computed
-                    result.job_id, result.error = None, "its schedule was paused or changed meanwhile"
+                    result.job_id, result.error = None, SCHEDULE_CHANGED
                 else:
                     result.job_id, result.existing = holder, True
                 continue

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from schedcli.exceptions import BrokerUnavailable, DatabaseError, SchedcliError
 from schedcli.jobs.requests import JobRequest
-from schedcli.jobs.sending import Dispatcher
+from schedcli.jobs.sending import SCHEDULE_CHANGED, Dispatcher
 from schedcli.schedules.expressions import parse_recurrence
 from schedcli.schedules.occurrences import occurrences_after, occurrences_before
 from schedcli.settings import Settings
@@ -158,7 +158,7 @@ def _top_up_page(settings: Settings, store: JobStore, page: list[Schedule], now:
         for result in results:
             if result.error:
                 failed.add(result.request.schedule)
-                if "paused or changed" not in result.error:
+                if result.error != SCHEDULE_CHANGED:  # a pause or change is no problem, just a race lost
                     summary.problems.append(f"schedule {result.request.schedule}: {result.error}")
             elif result.existing:
                 summary.already_sent += 1
