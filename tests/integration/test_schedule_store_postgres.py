@@ -45,3 +45,25 @@ def test_concurrent_senders_record_each_occurrence_once(postgres_store_url):
         assert cancelled == len(occurrences)
         stale = occurrence_job("pulse", NOW + 1000, 1)
         assert store.record_sending([stale], NOW) == {stale.id: None}
+
+
+def test_overlap_skip_and_a_replacement_on_postgresql(postgres_store_url):
+    with JobStore.open(postgres_store_url) as store:
+        schedule, _ = store.schedules.add(Schedule(
+            name="slow", recurrence="every 2s", timezone="UTC", task="schedcli.tasks.echo", args=[], kwargs={},
+            queue=None, expires_after=None, catch_up="last", overlap="skip", start_at=NOW, until_at=None),
+            replace=False, now=NOW)
+        first, second = occurrence_job("slow", NOW, 1), occurrence_job("slow", NOW + 2, 1)
+        store.record_sending([first, second], NOW - 1)
+        store.mark_sent([first.id, second.id], NOW - 1)
+        assert store.mark_started(first.id, "w@box", NOW) == "STARTED"
+        assert store.mark_started(second.id, "w@box", NOW + 2) == "SKIPPED"
+        third = occurrence_job("slow", NOW + 4, 1)
+        store.record_sending([third], NOW)
+        store.mark_sent([third.id], NOW)
+        _, cancelled = store.schedules.add(Schedule(
+            name="slow", recurrence="every 5s", timezone="UTC", task="schedcli.tasks.echo", args=[], kwargs={},
+            queue=None, expires_after=None, catch_up="last", overlap="skip", start_at=NOW, until_at=None),
+            replace=True, now=NOW + 1)
+        assert cancelled == 1 and store.get(third.id).state == "CANCELLED"
+        assert store.record_sending([occurrence_job("slow", NOW + 4, 2)], NOW + 1) == {}  # the slot is free again
