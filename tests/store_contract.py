@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from schedcli.exceptions import BadInput, DatabaseError, UnknownJob
+from schedcli.store.schema import SCHEMA_VERSION
 from schedcli.store import RESULT_LIMIT, TRUNCATED, JobStore, NewJob, iso
 
 NOW = 1_800_000_000.0
@@ -43,7 +44,7 @@ def send(store, *jobs: NewJob, now: float = NOW) -> dict[str, str]:
 
 def test_schema_is_created_on_first_open_with_its_version(store_url):
     with JobStore.open(store_url) as store:
-        assert list(store.query("SELECT value FROM schedcli_meta WHERE name = 'schema_version'")) == [("2",)]
+        assert list(store.query("SELECT value FROM schedcli_meta WHERE name = 'schema_version'")) == [(str(SCHEMA_VERSION),)]
     with JobStore.open(store_url) as store:  # opening again finds it
         assert list(store.query("SELECT COUNT(*) FROM jobs")) == [(0,)]
 
@@ -64,7 +65,7 @@ def test_a_newer_schema_version_is_a_clear_database_error(store_url):
     with JobStore.open(store_url) as store:
         with store._db.transaction() as tx:
             tx.execute("UPDATE schedcli_meta SET value = '99' WHERE name = 'schema_version'")
-    with pytest.raises(DatabaseError, match=r"schema version 99, newer than this schedcli knows \(2\)") as info:
+    with pytest.raises(DatabaseError, match=rf"schema version 99, newer than this schedcli knows \({SCHEMA_VERSION}\)") as info:
         JobStore.open(store_url)
     assert info.value.exit_code == 74
 
@@ -249,7 +250,7 @@ def test_to_json_has_every_field_with_iso_timestamps(store):
         "expires": None, "created_at": "2027-01-15T08:00:00+00:00", "started_at": "2027-01-15T08:01:01+00:00",
         "finished_at": "2027-01-15T08:01:03.500000+00:00", "worker": "w1@host", "runtime": 2.5,
         "progress": {"current": 2, "total": 4, "step": "half"}, "retries": 0, "next_retry_at": None,
-        "result": {"ok": True}, "error": None, "rescheduled_to": None, "rescheduled_from": None,
+        "result": {"ok": True}, "error": None, "rescheduled_to": None, "rescheduled_from": None, "schedule": None, "occurrence": None,
     }
 
 

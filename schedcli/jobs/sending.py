@@ -22,6 +22,8 @@ from schedcli.settings import Settings
 from schedcli.store import Job, JobStore, NewJob
 
 BATCH = 5000  # jobs recorded per store transaction in a bulk send
+# Why an occurrence of a recurring schedule was not sent: paused or replaced after it was computed.
+SCHEDULE_CHANGED = "its schedule was paused or changed meanwhile"
 
 
 @dataclass
@@ -168,7 +170,8 @@ class Dispatcher:
             result._recorded = NewJob(
                 id=result.job_id, task=request.task, args=request.args, kwargs=request.kwargs,
                 queue=self.route(request.task).queue, app=self.app_name, eta=request.eta,
-                expires=request.expires, key=request.key,
+                expires=request.expires, key=request.key, schedule=request.schedule,
+                occurrence=request.occurrence, schedule_revision=request.schedule_revision,
             )
         return store.record_sending([result._recorded for result in batch], recorded_at)
 
@@ -176,7 +179,11 @@ class Dispatcher:
         messages = []
         for result in batch:
             if result.job_id in duplicates:
-                result.job_id, result.existing = duplicates[result.job_id], True
+                holder = duplicates[result.job_id]
+                if holder is None:  # an occurrence of a schedule paused or changed since it was computed
+                    result.job_id, result.error = None, SCHEDULE_CHANGED
+                else:
+                    result.job_id, result.existing = holder, True
                 continue
             request = result.request
             messages.append(TaskMessage(result.job_id, request.task, request.args, request.kwargs,
@@ -194,6 +201,8 @@ class Dispatcher:
         store.discard_unsent([message.job_id for message in messages
                               if message.job_id not in confirmed and message.job_id not in unconfirmed])
         for result in batch:
+            if result.job_id is None:  # never recorded (its schedule changed): the error says why
+                continue
             if result.existing:
                 result.job = store.get(result.job_id)
                 continue

@@ -5,6 +5,8 @@ import time
 
 import pytest
 
+from schedcli.store.schema import SCHEMA_VERSION
+
 from helpers import free_port, run_schedcli
 from schedcli.settings import resolve_settings
 
@@ -45,7 +47,7 @@ def test_healthy_setup_exits_0_with_every_check_ok(start_worker):
     assert all(check["ok"] and check["fix"] is None for check in checks.values())
     assert checks["rabbitmq"]["detail"].startswith("RabbitMQ 3.")
     assert "1 answering: w0-" in checks["workers"]["detail"]
-    assert checks["database"]["detail"].endswith("schema version 2")
+    assert checks["database"]["detail"].endswith(f"schema version {SCHEMA_VERSION}")
 
 
 @pytest.mark.broker

@@ -6,6 +6,7 @@ import pytest
 
 from schedcli.exceptions import DatabaseError
 from schedcli.store import JobStore, is_transient
+from schedcli.store.schema import SCHEMA_VERSION
 from store_contract import *  # noqa: F401,F403  the contract's tests run here, on SQLite
 from store_contract import NOW
 
@@ -45,7 +46,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_articles(tmp_path):
     """)
     connection.close()
     with JobStore.open(f"sqlite:///{path}") as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == SCHEMA_VERSION
         old = store.articles.get(1)
         assert (old.title, old.state, old.published_at) == ("Old news", "published", 101.0)
         assert store.articles.add("New", None, NOW) == 2
