@@ -23,7 +23,7 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import bulk, lateness, memory, single_send, startup, store_reads
+from bench import bulk, lateness, memory, schedules_topup, single_send, startup, store_reads
 from bench.harness import REPO, Bench, Row, Target, rabbitmqctl, scratch_folder
 
 PARSE_TARGET_US = 1000.0
@@ -69,6 +69,7 @@ FIGURES = {
     "memory": memory.run,
     "report": report_figure,
     "parse": parse_figure,
+    "schedules": schedules_topup.run,
 }
 
 

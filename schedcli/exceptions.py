@@ -29,6 +29,12 @@ class UnknownJob(SchedcliError):
     exit_code = 3
 
 
+class UnknownSchedule(SchedcliError):
+    """No recurring schedule has that name."""
+
+    exit_code = 3
+
+
 # How to start RabbitMQ, for every message that finds it down.
 START_RABBITMQ = "`rabbitmq-server -detached` or `docker run -d -p 5672:5672 rabbitmq:3`"
 

@@ -250,8 +250,8 @@ def test_to_json_has_every_field_with_iso_timestamps(store):
         "expires": None, "created_at": "2027-01-15T08:00:00+00:00", "started_at": "2027-01-15T08:01:01+00:00",
         "finished_at": "2027-01-15T08:01:03.500000+00:00", "worker": "w1@host", "runtime": 2.5,
         "progress": {"current": 2, "total": 4, "step": "half"}, "retries": 0, "next_retry_at": None,
-        "result": {"ok": True}, "error": None, "rescheduled_to": None, "rescheduled_from": None,
-        "retry_of": None, "retried_as": None,
+        "result": {"ok": True}, "error": None, "rescheduled_to": None, "rescheduled_from": None, "schedule": None,
+        "occurrence": None, "retry_of": None, "retried_as": None,
     }
 
 

@@ -13,8 +13,10 @@ import click
               help="Zone in which to read the words (default: the global --tz / SCHEDCLI_TZ, else the system's).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print one JSON object: {"expression", "countdown", "eta", "timezone"}.')
+@click.option("--count", type=int, metavar="N",
+              help='For a recurrence ("every monday 9am", a cron line): how many next runs to show (default 5).')
 @click.pass_obj
-def command(application, expression, now_text, zone_text, as_json):
+def command(application, expression, now_text, zone_text, as_json, count):
     """Show what a time expression means: a countdown, or a fixed moment (eta).
 
     Prints the moment in the zone and in UTC, and how long until it. A relative expression
@@ -28,6 +30,12 @@ def command(application, expression, now_text, zone_text, as_json):
         schedcli when "in 90m" --json
         schedcli when "friday 9am" --now 2026-11-25T10:00:00 --tz Europe/Berlin --json
     """
+    from schedcli.schedules.expressions import looks_recurring
+
+    if looks_recurring(expression):  # "every monday 9am", "0 9 * * 1-5", "@daily": see docs/schedules.md
+        from schedcli.cli.recurrence_preview import show_recurrence
+
+        return show_recurrence(application, expression, now_text, zone_text, count, as_json)
     from datetime import datetime, timezone
 
     from schedcli.exceptions import BadInput

@@ -23,6 +23,8 @@ from schedcli.settings import Settings
 from schedcli.store import Job, JobStore, NewJob
 
 BATCH = 5000  # jobs recorded per store transaction in a bulk send
+# Why an occurrence of a recurring schedule was not sent: paused or replaced after it was computed.
+SCHEDULE_CHANGED = "its schedule was paused or changed meanwhile"
 
 
 @dataclass
@@ -172,14 +174,16 @@ class Dispatcher:
             result._recorded = NewJob(
                 id=result.job_id, task=request.task, args=request.args, kwargs=request.kwargs,
                 queue=self.route(request.task).queue, app=self.app_name, eta=request.eta,
-                expires=request.expires, key=request.key, retry_of=request.retry_of,
+                expires=request.expires, key=request.key, schedule=request.schedule,
+                occurrence=request.occurrence, schedule_revision=request.schedule_revision,
+                retry_of=request.retry_of,
             )
         lease_until = recorded_at + SENDING_LEASE
         duplicates = store.record_sending([result._recorded for result in batch], recorded_at, self.sender,
                                           lease_until)
         resend = {}
         if duplicates:
-            for holder in store.unconfirmed(sorted(set(duplicates.values()))):
+            for holder in store.unconfirmed(sorted({holder for holder in duplicates.values() if holder})):
                 if (holder.app == self.app_name and sender_is_gone(holder, recorded_at)
                         and store.take_over_sending(holder, self.sender, lease_until)):
                     resend[holder.id] = holder
@@ -214,8 +218,12 @@ class Dispatcher:
                                 route=self.route(job.task)) for job in resend.values()]
         for result in batch:
             if result.job_id in duplicates:
-                result.job_id, result.existing = duplicates[result.job_id], True
-                result.resent = result.job_id in resend
+                holder = duplicates[result.job_id]
+                if holder is None:  # an occurrence of a schedule paused or changed since it was computed
+                    result.job_id, result.error = None, SCHEDULE_CHANGED
+                else:
+                    result.job_id, result.existing = holder, True
+                    result.resent = holder in resend
                 continue
             request = result.request
             messages.append(TaskMessage(result.job_id, request.task, request.args, request.kwargs,
@@ -237,6 +245,8 @@ class Dispatcher:
         store.discard_unsent([message.job_id for message in new
                               if message.job_id not in confirmed and message.job_id not in unconfirmed])
         for result in batch:
+            if result.job_id is None:  # never recorded (its schedule changed): the error says why
+                continue
             if result.existing:
                 if result.resent and result.job_id not in confirmed:
                     result.error = (outcome.failed.get(result.job_id) or outcome.error or "not confirmed by RabbitMQ")

@@ -19,6 +19,7 @@ from schedcli.exceptions import BadInput, UnknownJob
 from schedcli.store.articles import ArticleStore
 from schedcli.store.connection import Database, connect
 from schedcli.store.reporting import ReportQueries
+from schedcli.store.schedules import ScheduleStore, occurrence_conflicts, occurrence_holders, skip_if_overlapping
 from schedcli.store.schema import (
     ACTIVE, PENDING, PENDING_STATES, SELECT_JOB, SENDING_BY_ID, ensure_schema, iso, schema_version,
 )
@@ -78,6 +79,11 @@ class NewJob:
     eta: float | None
     expires: float | None
     key: str | None
+    # An occurrence of a recurring schedule: recorded only while that schedule still has this revision
+    # and is not paused, and only once per (schedule, occurrence). A manual run has no occurrence.
+    schedule: str | None = None
+    occurrence: int | None = None
+    schedule_revision: int | None = None
     retry_of: str | None = None
 
 
@@ -106,6 +112,8 @@ class Job:
     error: dict | None
     rescheduled_to: str | None
     rescheduled_from: str | None
+    schedule: str | None = None  # the recurring schedule it was sent for
+    occurrence: int | None = None  # the schedule's occurrence (epoch seconds) it runs
     sender: str | None = None  # while SENDING: "host pid start" of the process sending it
     lease_until: float | None = None  # while SENDING: after this, its sender counts as gone wherever it ran
     retry_of: str | None = None
@@ -115,7 +123,7 @@ class Job:
     def from_row(cls, row: Sequence) -> Job:
         (id_, task, args, kwargs, key, queue, app, state, eta, expires, created_at, started_at, finished_at,
          worker, progress, retries, next_retry_at, result, error_type, error_message, traceback,
-         rescheduled_to, rescheduled_from, sender, lease_until, retry_of, retried_as) = row
+         rescheduled_to, rescheduled_from, schedule, occurrence, sender, lease_until, retry_of, retried_as) = row
         error = None
         if error_type is not None:
             error = {"type": error_type, "message": error_message, "traceback": traceback}
@@ -124,8 +132,9 @@ class Job:
             state=state, eta=eta, expires=expires, created_at=created_at, started_at=started_at,
             finished_at=finished_at, worker=worker, progress=json.loads(progress) if progress else None,
             retries=retries, next_retry_at=next_retry_at, result=json.loads(result) if result else None,
-            error=error, rescheduled_to=rescheduled_to, rescheduled_from=rescheduled_from, sender=sender,
-            lease_until=lease_until, retry_of=retry_of, retried_as=retried_as,
+            error=error, rescheduled_to=rescheduled_to, rescheduled_from=rescheduled_from,
+            schedule=schedule, occurrence=occurrence, sender=sender, lease_until=lease_until,
+            retry_of=retry_of, retried_as=retried_as,
         )
 
     @classmethod
@@ -137,7 +146,7 @@ class Job:
             queue=new_job.queue, app=new_job.app, state=state, eta=new_job.eta, expires=new_job.expires,
             created_at=created_at, started_at=None, finished_at=None, worker=None, progress=None, retries=0,
             next_retry_at=None, result=None, error=None, rescheduled_to=None, rescheduled_from=None,
-            retry_of=new_job.retry_of,
+            schedule=new_job.schedule, occurrence=new_job.occurrence, retry_of=new_job.retry_of,
         )
 
     @property
@@ -162,7 +171,8 @@ class Job:
             "finished_at": iso(self.finished_at), "worker": self.worker, "runtime": self.runtime,
             "progress": self.progress, "retries": self.retries, "next_retry_at": iso(self.next_retry_at),
             "result": self.result, "error": self.error, "rescheduled_to": self.rescheduled_to,
-            "rescheduled_from": self.rescheduled_from, "retry_of": self.retry_of, "retried_as": self.retried_as,
+            "rescheduled_from": self.rescheduled_from, "schedule": self.schedule,
+            "occurrence": iso(self.occurrence), "retry_of": self.retry_of, "retried_as": self.retried_as,
         }
 
 
@@ -173,6 +183,7 @@ class JobStore:
         self._db = database
         self.articles = ArticleStore(database)
         self.reporting = ReportQueries(database)
+        self.schedules = ScheduleStore(database, Job.from_row)
 
     @classmethod
     def open(cls, database_url: str, wait_for_disk: bool = True) -> JobStore:
@@ -219,15 +230,21 @@ class JobStore:
     def record_sending(self, jobs: list[NewJob], now: float, sender: str | None = None,
                        lease_until: float | None = None) -> dict[str, str]:
         """Record `jobs` as SENDING by `sender` (until `lease_until`) in one transaction. A job whose key an
-        active job holds is not recorded: the result maps its id to the holder's id (only for those)."""
-        rows = [(job.id, job.task, _dumps(job.args), _dumps(job.kwargs), job.key, job.queue, job.app, "SENDING",
-                 job.eta, job.expires, now, sender, lease_until, job.retry_of) for job in jobs]
+        active job holds is not recorded: the result maps its id to the holder's id (only for those). So is an
+        occurrence of a schedule that another sender recorded already; one whose schedule was paused or changed
+        since it was computed maps to None."""
+        occurrences = [job for job in jobs if job.occurrence is not None]
         keys = sorted({job.key for job in jobs if job.key is not None})
         with self._db.transaction() as tx:
-            # The partial unique index turns a second active job with the same key into a no-op insert.
+            refused = occurrence_conflicts(tx, occurrences, lock=not self._db.sqlite)
+            rows = [(job.id, job.task, _dumps(job.args), _dumps(job.kwargs), job.key, job.queue, job.app, "SENDING",
+                     job.eta, job.expires, now, job.schedule, job.occurrence, sender, lease_until, job.retry_of)
+                    for job in jobs if job.id not in refused]
+            # The partial unique index turns a second active job with the same key into a no-op insert, and
+            # the unique (schedule, occurrence) a second copy of an occurrence.
             tx.insert_many(
                 "INSERT INTO jobs (id, task, args, kwargs, job_key, queue, app, state, eta, expires, created_at, "
-                "sender, lease_until, retry_of) VALUES", rows, "ON CONFLICT DO NOTHING")
+                "schedule, occurrence, sender, lease_until, retry_of) VALUES", rows, "ON CONFLICT DO NOTHING")
             holders: dict[str, str] = {}
             for start in range(0, len(keys), 500):
                 chunk = keys[start:start + 500]
@@ -245,6 +262,8 @@ class JobStore:
                     holder = latest[0][0] if latest else job.id
                 if holder != job.id:
                     duplicates[job.id] = holder
+            duplicates.update(refused)
+            duplicates.update(occurrence_holders(tx, [job for job in occurrences if job.id not in refused]))
         return duplicates
 
     def unconfirmed(self, ids: list[str] | None = None) -> list[Job]:
@@ -283,8 +302,9 @@ class JobStore:
         if not ids:
             return
         with self._db.transaction() as tx:
-            tx.execute_in("UPDATE jobs SET state = 'CANCELLED', finished_at = ?, error_type = ?, error_message = ? "
-                          f"WHERE {SENDING_BY_ID}", ids,
+            # occurrence = NULL: the next top-up sends that occurrence again (this copy, if it arrived, is skipped).
+            tx.execute_in("UPDATE jobs SET state = 'CANCELLED', finished_at = ?, error_type = ?, error_message = ?, "
+                          f"occurrence = NULL WHERE {SENDING_BY_ID}", ids,
                           (now, "schedcli.exceptions.BrokerUnavailable",
                            "not sent: the connection to RabbitMQ failed before RabbitMQ confirmed it"))
 
@@ -371,8 +391,11 @@ class JobStore:
 
     def mark_started(self, job_id: str, worker: str | None, now: float) -> str | None:
         """A worker starts the job. Returns its state afterwards (STARTED unless it had already ended),
-        or None when the store has no such job."""
+        or None when the store has no such job. An occurrence of an `--overlap skip` schedule whose previous
+        run is still running becomes SKIPPED instead."""
         with self._db.transaction() as tx:
+            if skip_if_overlapping(tx, job_id, now):
+                return "SKIPPED"
             if tx.execute(f"UPDATE jobs SET state = 'STARTED', worker = ?, started_at = ? "
                           f"WHERE id = ? AND state IN {ACTIVE}", (worker, now, job_id)) == 1:
                 return "STARTED"

@@ -238,7 +238,7 @@ def test_unknown_ambiguous_and_too_short_ids(refused, command):
 
 
 def test_an_unknown_or_malformed_article_id(refused):
-    assert refused(3, "unknown job or article", "publish", "999").endswith("unknown article 999")
+    assert refused(3, "unknown job, article or schedule", "publish", "999").endswith("unknown article 999")
     refused(2, "bad usage", "publish", "forty-two")
 
 

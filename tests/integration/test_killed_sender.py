@@ -92,7 +92,7 @@ def test_a_killed_bulk_sender_sent_again_runs_every_line_exactly_once(moment, li
     again = run_schedcli("call", "schedcli.tasks.echo", "--from-file", str(path), timeout=120)
     assert again.returncode == 0, again.stderr
     resent = before.get("SENDING", 0)
-    assert f"of them sent again: a send that was killed had left them unconfirmed" in again.stderr
+    assert "of them sent again: a send that was killed had left them unconfirmed" in again.stderr
     assert f", {resent} of them sent again" in again.stderr, (before, again.stderr)
 
     worker = start_worker("--concurrency", "2")

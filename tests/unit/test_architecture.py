@@ -26,6 +26,7 @@ ALLOWED = {
     "worker": {"exceptions", "settings", "store", "amqp", "amqp.delays", "app"},
     "report": {"exceptions", "timeparse", "store"},
     "jobs": {"exceptions", "settings", "timeparse", "store", "amqp", "amqp.delays", "worker"},
+    "schedules": {"exceptions", "settings", "timeparse", "store", "amqp", "amqp.delays", "jobs"},
     "doctor": {"exceptions", "settings", "store", "amqp", "amqp.delays", "worker", "jobs"},
     "articles": {"jobs", "store"},
     "tasks": {"exceptions", "settings", "timeparse", "report", "store", "worker", "articles"},
