@@ -225,7 +225,8 @@ def _job_rows(job, zone_name: str, now: float, note: str | None, plain: bool) ->
     if job.progress and job.state in _RUNNING:
         rows.append(("progress", _progress_cell(job.progress, plain)))
     for label, value in (("key", job.key), ("queue", job.queue), ("app", job.app),
-                         ("rescheduled to", job.rescheduled_to), ("rescheduled from", job.rescheduled_from)):
+                         ("rescheduled to", job.rescheduled_to), ("rescheduled from", job.rescheduled_from),
+                         ("retry of", job.retry_of), ("retried as", job.retried_as)):
         if value:
             rows.append((label, safe_text(value)))
     if job.schedule:
@@ -382,6 +383,20 @@ def render_cancelled(outcomes) -> None:
             out.print(safe_text(line + (f" ({outcome.reason})" if outcome.reason else "")), soft_wrap=True)
         else:
             err.print(safe_text(f"Not cancelled {outcome.id}: {outcome.reason}"), soft_wrap=True)
+
+
+def render_retried(outcomes, zone_name: str) -> None:
+    """One line per job asked for: the new job on stdout, or why not on stderr."""
+    out, err = console(), console(stderr=True)
+    for outcome in outcomes:
+        if outcome.new is not None:
+            due = describe_due(outcome.new, zone_name)
+            out.print(safe_text(f"Retried {outcome.id} as {outcome.new.id}  {call_text(outcome.new)}, due {due}"),
+                      soft_wrap=True)
+        else:
+            err.print(safe_text(f"Not retried {outcome.id}: {outcome.reason}"), soft_wrap=True)
+    if not outcomes:
+        err.print("No job to retry.")
 
 
 def render_rescheduled(old, new, zone_name: str) -> None:

@@ -27,6 +27,7 @@ COMMANDS = {
     "list": ("list_jobs", "List jobs; --scheduled is `atq`."),
     "cancel": ("cancel", "Cancel scheduled or queued jobs so they never run."),
     "reschedule": ("reschedule", "Move a scheduled job to another time."),
+    "retry": ("retry", "Send jobs that ended without success again, as new jobs."),
     "schedule": ("schedule", "Recurring jobs: add, list, show, pause, resume, remove, run, tick."),
     "worker": ("worker", "Start a worker or see which workers answer."),
     "doctor": ("doctor", "Check RabbitMQ, the delay topology, the database and workers."),

@@ -447,6 +447,11 @@ class JobStore:
                 (job_id, storable(task), _dumps(list(args)), _dumps(dict(kwargs)), queue, app, state, eta, expires,
                  now))
 
+    def link_retry(self, old_id: str, new_id: str) -> None:
+        """`new_id` retries `old_id` (it was recorded with `retry_of`): the old job points to it."""
+        with self._db.transaction() as tx:
+            tx.execute("UPDATE jobs SET retried_as = ? WHERE id = ?", (new_id, old_id))
+
     # -- rescheduling (status/list/cancel/reschedule) -------------------------------------------
 
     def replace_waiting(self, old_id: str, new_id: str, now: float) -> bool:

@@ -151,13 +151,14 @@ VALID = {
     "list": ("list",),
     "cancel": ("cancel", JOB),
     "reschedule": ("reschedule", JOB, "--in", "2h"),
+    "retry": ("retry", JOB),
     "worker status": ("worker", "status"),
     "worker start": ("worker", "start"),
     "doctor": ("doctor",),
     "config": ("config",),
 }
 USES_THE_STORE = ["call", "publish", "report run", "article add", "article list", "status", "list", "cancel",
-                  "reschedule", "worker start"]
+                  "reschedule", "retry", "worker start"]
 SENDS = ["call", "publish", "report run", "reschedule"]
 USES_RABBITMQ = [*SENDS, "worker status"]
 
