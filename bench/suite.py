@@ -23,7 +23,7 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import bulk, lateness, memory, schedules_topup, single_send, startup, store_reads
+from bench import bulk, lateness, memory, prune_bench, schedules_topup, single_send, startup, store_reads
 from bench.harness import REPO, Bench, Row, Target, rabbitmqctl, scratch_folder
 
 PARSE_TARGET_US = 1000.0
@@ -70,6 +70,7 @@ FIGURES = {
     "report": report_figure,
     "parse": parse_figure,
     "schedules": schedules_topup.run,
+    "prune": prune_bench.run,
 }
 
 

@@ -27,6 +27,7 @@ from schedcli.store.schema import (
 MIN_PREFIX = 8  # characters of an id that may stand for it, like git's short hashes
 RESULT_LIMIT = 64 * 1024  # bytes of a job's result kept, as JSON
 TRUNCATED = "schedcli_truncated"  # the key marking a result cut to RESULT_LIMIT
+PRUNE_BATCH = 2000  # jobs deleted per transaction: each holds the write lock for a few milliseconds
 
 
 _HALF_PAIR = re.compile("[\ud800-\udfff]")
@@ -446,6 +447,26 @@ class JobStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (job_id, storable(task), _dumps(list(args)), _dumps(dict(kwargs)), queue, app, state, eta, expires,
                  now))
+
+    def count_finished(self, before: float, states: Sequence[str]) -> int:
+        """Jobs in one of `states` (final states) that ended before `before`: what `prune` would delete."""
+        [(count,)] = self._db.fetch(
+            f"SELECT COUNT(*) FROM jobs WHERE finished_at < ? AND state IN ({', '.join('?' * len(states))})",
+            (before, *states))
+        return count
+
+    def prune(self, before: float, states: Sequence[str], batch: int = PRUNE_BATCH) -> Iterator[int]:
+        """Delete the jobs `count_finished` counts, `batch` at a time, each in a transaction of its own, so a
+        sender or worker waits for one short batch at most; yields how many each batch deleted."""
+        marks = ", ".join("?" * len(states))
+        while True:
+            with self._db.transaction() as tx:
+                deleted = tx.execute(
+                    f"DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_at < ? AND state IN ({marks}) "
+                    "LIMIT ?)", (before, *states, batch))
+            if deleted <= 0:
+                return
+            yield deleted
 
     def link_retry(self, old_id: str, new_id: str) -> None:
         """`new_id` retries `old_id` (it was recorded with `retry_of`): the old job points to it."""

@@ -152,13 +152,14 @@ VALID = {
     "cancel": ("cancel", JOB),
     "reschedule": ("reschedule", JOB, "--in", "2h"),
     "retry": ("retry", JOB),
+    "prune": ("prune", "--finished-before", "30d"),
     "worker status": ("worker", "status"),
     "worker start": ("worker", "start"),
     "doctor": ("doctor",),
     "config": ("config",),
 }
 USES_THE_STORE = ["call", "publish", "report run", "article add", "article list", "status", "list", "cancel",
-                  "reschedule", "retry", "worker start"]
+                  "reschedule", "retry", "prune", "worker start"]
 SENDS = ["call", "publish", "report run", "reschedule"]
 USES_RABBITMQ = [*SENDS, "worker status"]
 
