@@ -72,7 +72,8 @@ def job_rows(count: int, now: float, seed: int = 7):
                 traceback = TRACEBACK.format(error=error_type, message=message)
         yield (_random_id(rng), task, f"[{n % 5000}]", "{}", None,
                "schedcli", "schedcli.app", state, eta, None, created, started, finished,
-               "w1@bench" if started else None, None, 0, None, result, error_type, message, traceback, None, None)
+               "w1@bench" if started else None, None, 0, None, result, error_type, message, traceback, None, None,
+               None, None, None, None, None, None)  # schedule, occurrence, sender, lease_until, retry_of, retried_as
 
 
 def article_rows(count: int, now: float, seed: int = 11):

@@ -29,6 +29,16 @@ EXPRESSIONS = [
     "2026-12-01 08:00 Europe/Berlin",
     "Dec 24 18:00",
     "24 December 2026 6pm",
+    "now + 1 hour",
+    "next week",
+    "in 3 months",
+    "через месяц",
+    "teatime tomorrow",
+    "4pm tomorrow + 1 month",
+    "25.12.2026 в 10:00",
+    "25 декабря 2026 года в 10:00",
+    "2027-03-27 12:00 + 1 day Europe/Berlin",
+    "friday, dec 25 2026 9am + 2 days",  # a weekday with a date: still read by dateutil, the slowest
 ]
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
 ZONE = "Europe/Berlin"

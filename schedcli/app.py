@@ -10,7 +10,8 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Exchange, Queue
 
-from schedcli.settings import QUEUE_NAME, Settings, broker_ssl_options, resolve_settings
+from schedcli.send_recording import install
+from schedcli.settings import DEFAULT_APP, QUEUE_NAME, Settings, broker_ssl_options, resolve_settings
 
 # Jobs reach the worker's queue 1-2 s before they are due (broker.rabbitmq_delay) and each process
 # may hold this many. On quorum queues the prefetch count is fixed when the worker starts consuming,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Celery:
     celery_app = Celery("schedcli", include=["schedcli.tasks"])
     celery_app.conf.update(scheduler_config(settings))
     celery_app.conf.schedcli_settings = settings
+    install(celery_app, app_path=DEFAULT_APP, database_url=settings.database_url)
     return celery_app
 
 

@@ -20,14 +20,15 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from schedcli.amqp.delays import DELAY_LEVELS, DELIVERY_EXCHANGE, level_name
-from schedcli.amqp.publisher import connection_options
-from schedcli.exceptions import START_RABBITMQ, BadInput, BrokerUnavailable, DatabaseError
+from schedcli.amqp.publisher import connection_options, watch_blocking
+from schedcli.exceptions import START_RABBITMQ, BadInput, BrokerUnavailable, DatabaseError, PublishersBlocked
 from schedcli.amqp.routes import Route, queue_route
 from schedcli.settings import Settings, mask_url
 
 OK, WARNING, ERROR = "ok", "warning", "error"
 CONNECT_TIMEOUT = 3.0  # seconds: doctor reports a broker that is down, it does not wait for it
 RABBITMQCTL_TIMEOUT = 5.0
+ALARM_TIMEOUT = 3.0  # seconds for RabbitMQ to confirm the probe message
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # The consumer_timeout of the node rabbitmqctl reaches, and the ports it listens on (to be sure it is
 # the broker of the URL, not another one on the same machine).
@@ -64,14 +65,16 @@ def not_checked(name: str, reason: str) -> Check:
     return Check(name, WARNING, f"not checked: {reason}")
 
 
-def diagnose(settings: Settings, worker_timeout: float = 1.0) -> list[Check]:
-    """Every check, in this order: rabbitmq, quorum queues, delay topology, app queues, consumer_timeout,
-    database, workers."""
+def diagnose(settings: Settings, worker_timeout: float = 1.0, fix: bool = False) -> list[Check]:
+    """Every check, in this order: rabbitmq, alarms, quorum queues, delay topology, app queues,
+    consumer_timeout, database, unconfirmed, workers. With `fix`, jobs left unconfirmed are sent again."""
     from concurrent.futures import ThreadPoolExecutor
 
     celery_app, app_error = _load_app(settings)
     routes = app_routes(celery_app) if celery_app is not None else []
     probe, rabbitmq = connect(settings)
+    # First: asking the workers publishes, and a blocked publisher waits for ever.
+    alarms = _on_broker("alarms", probe, alarms_check)
     # Waiting for workers' answers and rabbitmqctl's start-up take a second or two each: wait for both at once.
     with ThreadPoolExecutor(max_workers=1) as background:
         pending_workers = None
@@ -79,6 +82,8 @@ def diagnose(settings: Settings, worker_timeout: float = 1.0) -> list[Check]:
             workers = not_checked("workers", "the app cannot be loaded")
         elif probe is None:
             workers = not_checked("workers", "RabbitMQ is not reachable")
+        elif not alarms.ok:
+            workers = not_checked("workers", "RabbitMQ takes no messages, so the workers cannot be asked")
         else:
             pending_workers = background.submit(workers_check, celery_app, settings, worker_timeout)
         try:
@@ -93,9 +98,13 @@ def diagnose(settings: Settings, worker_timeout: float = 1.0) -> list[Check]:
             if probe is not None:
                 probe.close()
         database = database_check(settings.database_url)
+        if not database.ok:
+            unconfirmed = not_checked("unconfirmed", "the job store cannot be read")
+        else:
+            unconfirmed = unconfirmed_check(settings, fix=fix and probe is not None and alarms.ok)
         if pending_workers is not None:
             workers = pending_workers.result()
-    return [rabbitmq, quorum, topology, app_queues, consumer_timeout, database, workers]
+    return [rabbitmq, alarms, quorum, topology, app_queues, consumer_timeout, database, unconfirmed, workers]
 
 
 def _load_app(settings: Settings):
@@ -168,6 +177,7 @@ def connect(settings: Settings) -> tuple[BrokerProbe | None, Check]:
     except BadInput as exc:
         return None, Check("rabbitmq", ERROR, str(exc), "correct --broker / SCHEDCLI_BROKER_URL")
     connection = amqp.Connection(**options)
+    watch_blocking(connection, _raise_blocked)
     try:
         connection.connect()
         probe = BrokerProbe(connection)
@@ -191,6 +201,35 @@ def connect(settings: Settings) -> tuple[BrokerProbe | None, Check]:
                             "upgrade to RabbitMQ 3.10 or newer: delayed jobs move between delay levels with "
                             "at-least-once dead-lettering, which older versions lack")
     return probe, Check("rabbitmq", OK, f"RabbitMQ {version} at {shown}")
+
+
+def _raise_blocked(reason: str) -> None:
+    raise PublishersBlocked(reason)
+
+
+def alarms_check(probe: BrokerProbe) -> Check:
+    """Publish one message nobody receives and wait for its confirm: a memory or disk alarm blocks it."""
+    import socket
+
+    import amqp
+
+    channel = probe.connection.channel()
+    try:
+        channel.basic_publish_confirm(amqp.Message(b""), exchange="", routing_key=f"schedcli.doctor.{uuid.uuid4()}",
+                                      confirm_timeout=ALARM_TIMEOUT)
+    except PublishersBlocked as blocked:
+        probe.alive = False  # a blocked connection reads nothing more: the later broker checks are skipped
+        return Check("alarms", ERROR, f"RabbitMQ is blocking publishers: {blocked}; no job can be sent",
+                     "free memory or disk on the RabbitMQ host, or raise its limits "
+                     "(vm_memory_high_watermark, disk_free_limit); `rabbitmq-diagnostics alarms` lists them")
+    except socket.timeout:
+        probe.alive = False
+        return Check("alarms", ERROR, f"RabbitMQ did not confirm a message within {ALARM_TIMEOUT:g} s",
+                     "look for alarms with `rabbitmq-diagnostics alarms`")
+    finally:
+        if probe.alive:
+            channel.close()
+    return Check("alarms", OK, "none: RabbitMQ takes messages")
 
 
 def _on_broker(name: str, probe: BrokerProbe | None, run) -> Check:
@@ -426,6 +465,42 @@ def database_check(database_url: str) -> Check:
                      "check --database / SCHEDCLI_DATABASE_URL and that the database is up; a schema newer "
                      "than this schedcli needs a newer schedcli (pip install -U schedcli)")
     return Check("database", OK, f"{shown}, schema version {version}")
+
+
+def unconfirmed_check(settings: Settings, fix: bool) -> Check:
+    """Jobs left SENDING by a sender that is gone (killed mid-send): RabbitMQ may or may not have them."""
+    import time
+    from dataclasses import replace
+
+    from schedcli.jobs.senders import sender_is_gone
+    from schedcli.jobs.sending import Dispatcher
+    from schedcli.store import JobStore
+
+    now = time.time()
+    with JobStore.open(settings.database_url) as store:
+        left = [job for job in store.unconfirmed() if sender_is_gone(job, now)]
+    if not left:
+        return Check("unconfirmed", OK, "no job left unconfirmed by a sender that is gone")
+    if not fix:
+        return Check("unconfirmed", WARNING,
+                     f"{len(left):,} job(s) SENDING whose sender is gone (killed mid-send): RabbitMQ may or may not "
+                     "have them", "`schedcli doctor --fix` sends them again under their own ids (each runs once)")
+    by_app: dict[str, list] = {}
+    for job in left:
+        by_app.setdefault(job.app, []).append(job)
+    problems, sent = [], 0
+    for app, jobs in by_app.items():
+        try:
+            results = Dispatcher(replace(settings, app=app)).resend(jobs)
+        except (BadInput, BrokerUnavailable, DatabaseError) as exc:
+            problems.append(f"{app}: {exc}")
+            continue
+        sent += sum(result.sent for result in results)
+        problems += [f"{result.job_id}: {result.error}" for result in results if result.error]
+    if problems:
+        return Check("unconfirmed", ERROR, f"sent {sent:,} of {len(left):,} again; not sent: {'; '.join(problems[:5])}",
+                     "run `schedcli doctor --fix` again once RabbitMQ takes messages")
+    return Check("unconfirmed", OK, f"sent {sent:,} job(s) again that a sender left unconfirmed")
 
 
 def workers_check(celery_app, settings: Settings, timeout: float) -> Check:

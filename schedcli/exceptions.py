@@ -29,6 +29,12 @@ class UnknownJob(SchedcliError):
     exit_code = 3
 
 
+class UnknownSchedule(SchedcliError):
+    """No recurring schedule has that name."""
+
+    exit_code = 3
+
+
 # How to start RabbitMQ, for every message that finds it down.
 START_RABBITMQ = "`rabbitmq-server -detached` or `docker run -d -p 5672:5672 rabbitmq:3`"
 
@@ -42,6 +48,15 @@ class BrokerUnavailable(SchedcliError):
     def not_answering(cls, masked_url: str, reason: str) -> BrokerUnavailable:
         """RabbitMQ at `masked_url` (password already masked) cannot be reached, and how to start it."""
         return cls(f"RabbitMQ at {masked_url} is not available ({reason}); start it with {START_RABBITMQ}")
+
+
+class PublishersBlocked(BrokerUnavailable):
+    """RabbitMQ takes no messages now: a memory or disk alarm blocks every publisher until it clears."""
+
+    @classmethod
+    def by(cls, masked_url: str, reason: str) -> PublishersBlocked:
+        return cls(f"RabbitMQ at {masked_url} is blocking publishers: {reason}; nothing was sent. It takes messages "
+                   "again once the alarm clears (`schedcli doctor` shows it; free memory or disk on the broker)")
 
 
 class DatabaseError(SchedcliError):

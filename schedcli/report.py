@@ -143,6 +143,7 @@ class ReportData:
     first_hour: float
     jobs: int = 0
     by_task_state: dict[tuple[str, str], int] = field(default_factory=dict)
+    by_schedule_state: dict[tuple[str, str], int] = field(default_factory=dict)  # runs of recurring schedules
     lateness: Distribution = field(default_factory=Distribution)
     failures: list[Failure] = field(default_factory=list)
     failure_count: int = 0
@@ -252,10 +253,14 @@ def _scan_jobs(store, start: float, end: float, ticks: _Throttled) -> tuple[Repo
     seen = 0
     ticks.at(0, "jobs", force=True)
     next_tick = ticks.next_at
-    for task, state, created_at, eta, started_at, finished_at, error_type, error_message in rows:
+    by_schedule_state = data.by_schedule_state
+    for task, state, created_at, eta, started_at, finished_at, error_type, error_message, schedule in rows:
         seen += 1
         key = (task, state)
         by_task_state[key] = by_task_state.get(key, 0) + 1
+        if schedule is not None:
+            key = (schedule, state)
+            by_schedule_state[key] = by_schedule_state.get(key, 0) + 1
         hour = int((created_at - first_hour) // 3600)
         if 0 <= hour < hours:
             created_per_hour[hour] += 1
@@ -356,6 +361,10 @@ def render_csv(data: ReportData) -> str:
          + [("article_lateness", f"{name}_seconds", _seconds_cell(v))
             for name, v in data.article_lateness.figures().items()]),
     ]
+    if data.by_schedule_state:  # only in stores that have schedules, so other reports read as before
+        sections.append((("section", "schedule", "state", "runs"),
+                         [("runs_by_schedule", _text_cell(name), state, n)
+                          for (name, state), n in sorted(data.by_schedule_state.items())]))
     for i, (header, rows) in enumerate(sections):
         if i:
             writer.writerow(())
@@ -417,6 +426,9 @@ def render_html(data: ReportData, job_id: str) -> str:
         _table(("task", "error", "count", "latest message"),
                [(f.task, f.error_type, f"{f.count:,}", _shorten(f.example)) for f in data.failures],
                numeric={2}, message={3}),
+        *(("<h2>Runs by schedule</h2>\n", _table(("schedule", "state", "runs"), [
+            (name, state, f"{n:,}") for (name, state), n in sorted(data.by_schedule_state.items())], numeric={2}))
+          if data.by_schedule_state else ()),
         "<h2>Articles</h2>\n",
         _table(("", "published", "p50 late", "p95 late", "p99 late", "max late"),
                [("articles", f"{data.articles_published:,}",

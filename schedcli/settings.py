@@ -18,35 +18,38 @@ QUEUE_NAME = "schedcli"
 BROKER_URL_FORM = "amqp://user:password@host:5672/vhost (in the password, write / # ? @ as %2F %23 %3F %40)"
 
 
-def data_dir(environ: dict[str, str] | None = None) -> Path:
-    """The user's data folder for schedcli (`$XDG_DATA_HOME/schedcli`, else `~/.local/share/schedcli`)."""
-    environ = os.environ if environ is None else environ
-    base = environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
-    return Path(base) / "schedcli"
+def data_dir() -> Path:
+    """The user's data folder for schedcli: `$XDG_DATA_HOME/schedcli` (`~/.local/share/schedcli`) on Linux, each
+    system's own elsewhere (`~/Library/Application Support/schedcli`, `%LOCALAPPDATA%\\schedcli`)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("schedcli", appauthor=False))
 
 
-def config_dir(environ: dict[str, str] | None = None) -> Path:
-    environ = os.environ if environ is None else environ
-    base = environ.get("XDG_CONFIG_HOME") or os.path.join(Path.home(), ".config")
-    return Path(base) / "schedcli"
+def config_dir() -> Path:
+    """The user's config folder for schedcli: `$XDG_CONFIG_HOME/schedcli` (`~/.config/schedcli`) on Linux."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("schedcli", appauthor=False))
 
 
-def system_timezone_name() -> str:
-    """The IANA name of the machine's zone (from TZ or /etc/localtime), `UTC` when unknown."""
-    tz = os.environ.get("TZ", "").lstrip(":")
-    if tz and "/" in tz or tz == "UTC":
-        return tz
+UNKNOWN_ZONE_SOURCE = "default: the system's zone is unknown, so UTC (set --tz or SCHEDCLI_TZ)"
+
+
+def system_timezone_name() -> str | None:
+    """The IANA name of the machine's zone, None when the system does not say.
+
+    tzlocal reads what the system may say it with: TZ (also `:/etc/localtime` and other paths to a zone file),
+    /etc/localtime's link, /etc/timezone and the other distributions' files.
+    """
+    import zoneinfo
+
+    import tzlocal
+
     try:
-        target = os.path.realpath("/etc/localtime")
-        marker = "zoneinfo/"
-        if marker in target:
-            return target.split(marker, 1)[1]
-    except OSError:
-        pass
-    try:
-        return Path("/etc/timezone").read_text().strip() or "UTC"
-    except OSError:
-        return "UTC"
+        return tzlocal.get_localzone_name()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # conflicting or unreadable configuration
+        return None
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ def find_config_file(environ: dict[str, str], cwd: Path) -> Path | None:
         if not path.is_file():
             raise ConfigError(f"SCHEDCLI_CONFIG names {explicit!r}, which is not a file")
         return path
-    for candidate in (cwd / "schedcli.toml", config_dir(environ) / "config.toml"):
+    for candidate in (cwd / "schedcli.toml", config_dir() / "config.toml"):
         if candidate.is_file():
             return candidate
     return None
@@ -153,13 +156,12 @@ def read_config_file(path: Path) -> dict[str, str]:
     return dict(table)
 
 
-def default_values(environ: dict[str, str]) -> dict[str, str | None]:
+def default_values() -> dict[str, str | None]:
     return {
         "broker_url": DEFAULT_BROKER_URL,
-        "database_url": f"sqlite:///{data_dir(environ) / 'schedcli.db'}",
+        "database_url": f"sqlite:///{data_dir() / 'schedcli.db'}",
         "app": DEFAULT_APP,
-        "timezone": system_timezone_name(),
-        "reports_dir": str(data_dir(environ) / "reports"),
+        "reports_dir": str(data_dir() / "reports"),
         "broker_ca_file": None,
         "broker_cert_file": None,
         "broker_key_file": None,
@@ -176,7 +178,7 @@ def resolve_settings(
     environ = dict(os.environ) if environ is None else environ
     config_path = find_config_file(environ, cwd or Path.cwd())
     from_file = read_config_file(config_path) if config_path else {}
-    defaults = default_values(environ)
+    defaults = default_values()
     values: dict[str, str | None] = {}
     sources: dict[str, str] = {}
     for setting in SETTINGS:
@@ -186,14 +188,34 @@ def resolve_settings(
             values[setting.name], sources[setting.name] = environ[setting.env], f"env {setting.env}"
         elif setting.name in from_file:
             values[setting.name], sources[setting.name] = from_file[setting.name], f"file {config_path}"
+        elif setting.name == "timezone":  # asking the system costs an import: only when nothing else says
+            zone = system_timezone_name()
+            values[setting.name], sources[setting.name] = (zone, "default") if zone else ("UTC", UNKNOWN_ZONE_SOURCE)
         else:
             values[setting.name], sources[setting.name] = defaults[setting.name], "default"
+    check_zone(values["timezone"], sources["timezone"])
     known = {f.name for f in fields(Settings)}
     return Settings(
         **{k: v for k, v in values.items() if k in known},
         sources=sources,
         config_file=str(config_path) if config_path else None,
     )
+
+
+def check_zone(name: str, source: str) -> None:
+    """A zone setting schedcli cannot use is refused here, naming where it came from, before any time is read."""
+    from schedcli.exceptions import BadInput, TimeExpressionError
+    from schedcli.timeparse import resolve_zone
+
+    try:
+        resolve_zone(name)
+    except TimeExpressionError:
+        where = source.removeprefix("flag ").removeprefix("env ").removeprefix("file ")
+        if source.startswith("file "):
+            where = f"the config file {where} (timezone)"
+        message = (f"unknown time zone {name!r} in {where}; use an IANA name such as 'Europe/Berlin', "
+                   "'America/New_York' or 'UTC', or an offset like +05:30")
+        raise (BadInput if source.startswith("flag ") else ConfigError)(message) from None
 
 
 def broker_ssl_options(settings: Settings) -> dict | bool | None:

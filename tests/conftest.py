@@ -14,8 +14,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from click.testing import CliRunner
-
-from helpers import POSTGRES_URL, TESTS_DIR, TEST_BROKER_URL, VhostPool, WorkerProcess, broker_problem, run_schedcli
+from helpers import POSTGRES_URL, TEST_BROKER_URL, TESTS_DIR, VhostPool, WorkerProcess, broker_problem, run_schedcli
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from schedcli.exceptions import UnknownJob
 from schedcli.store import Job, JobStore, NewJob
 
-
 TEST_BROKER_URL = os.environ.get("SCHEDCLI_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
 

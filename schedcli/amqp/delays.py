@@ -7,6 +7,8 @@ Pure: no kombu, no schedcli imports, so the time parser can use its limit.
 
 from __future__ import annotations
 
+import re
+
 DELAY_LEVELS = 28  # Celery's native delayed delivery: celery_delayed_0 .. celery_delayed_27
 MAX_DELAY_SECONDS = 2**DELAY_LEVELS - 1
 DELIVERY_EXCHANGE = "celery_delayed_delivery"
@@ -30,3 +32,11 @@ def rabbitmq_delay(seconds_until_due: float) -> int:
     without it, jobs due just after a whole second started that late.
     """
     return max(0, int(seconds_until_due) - EARLY_ARRIVAL_SECONDS)
+
+
+_DELAY_BITS = re.compile(rf"^(?:[01]\.){{{DELAY_LEVELS}}}")
+
+
+def undelayed_routing_key(routing_key: str) -> str:
+    """The queue's routing key of a message routed through the delay levels (its 28 delay bits read past)."""
+    return _DELAY_BITS.sub("", routing_key, count=1)

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from urllib.parse import unquote, urlsplit
 
 from schedcli.amqp.frames import longstr_field, publish_frames, shortstr, table
-from schedcli.exceptions import BadInput, BrokerUnavailable
+from schedcli.exceptions import BadInput, BrokerUnavailable, PublishersBlocked
 from schedcli.amqp.delays import (
     DELAY_LEVELS, DELIVERY_EXCHANGE, MAX_DELAY_SECONDS, delayed_routing_key, level_name, rabbitmq_delay,
 )
@@ -31,6 +31,7 @@ from schedcli.amqp.routes import Route
 from schedcli.settings import BROKER_URL_FORM, Settings, broker_ssl_options, mask_url
 
 TOPOLOGY_VERSION = 1
+AMQP_SCHEMES = ("amqp", "amqps", "pyamqp", "librabbitmq")
 IN_FLIGHT = 2000  # unconfirmed messages allowed on the wire before waiting for confirms
 WRITE_BUFFER_BYTES = 256 * 1024
 SECOND_CHANNEL_FROM = 1000  # messages in one publish() from which a second channel is worth its round trips
@@ -134,7 +135,11 @@ def connection_options(settings: Settings, connect_timeout: float) -> dict:
         port = parts.port
     except ValueError:
         parts = port = None
-    if parts is None or parts.scheme not in ("amqp", "amqps", "pyamqp") or not parts.hostname:
+    if parts is not None and parts.scheme not in AMQP_SCHEMES and _is_kombu_transport(parts.scheme):
+        raise BadInput(f"the broker {mask_url(settings.broker_url)} uses the {parts.scheme!r} transport; schedcli "
+                       "sends jobs over RabbitMQ only: give an amqp:// or amqps:// URL (the app's broker_url, or "
+                       "--broker / SCHEDCLI_BROKER_URL)")
+    if parts is None or parts.scheme not in AMQP_SCHEMES or not parts.hostname:
         raise BadInput(f"malformed broker URL {mask_url(settings.broker_url)!r}; expected {BROKER_URL_FORM}")
     secure = parts.scheme == "amqps"
     vhost = unquote(parts.path[1:]) if parts.path not in ("", "/") else "/"
@@ -152,6 +157,26 @@ def connection_options(settings: Settings, connect_timeout: float) -> dict:
     return options
 
 
+def watch_blocking(connection, on_blocked) -> None:
+    """Call `on_blocked(reason)` when RabbitMQ blocks the connection's publishers (a memory or disk alarm).
+
+    py-amqp handles `connection.blocked` but reads it without its reason ("low on memory", "low on disk");
+    this connection reads the reason too.
+    """
+    from amqp import spec
+
+    blocked = spec.Connection.Blocked
+    connection._METHODS = {**connection._METHODS, blocked: spec.method(blocked, "s")}
+    connection.on_blocked = None
+    connection._callbacks[blocked] = lambda reason="": on_blocked(reason or "a resource alarm")
+
+
+def _is_kombu_transport(scheme: str) -> bool:
+    from kombu.transport import TRANSPORT_ALIASES  # only on the way to an error: the send path needs no kombu
+
+    return scheme.split("+", 1)[0] in TRANSPORT_ALIASES
+
+
 class Publisher:
     """A confirmed-publish channel to RabbitMQ. Use as a context manager; closes the connection properly."""
 
@@ -164,6 +189,7 @@ class Publisher:
         self._next_delivery_tags: dict[int, int] = {}  # by channel id: the tag RabbitMQ gives the next publish
         self._origin = f"schedcli{os.getpid()}@{socket.gethostname()}"
         self._ensured: set[Route] = set()
+        self._blocked = False
 
     def __enter__(self) -> "Publisher":
         self.open()
@@ -180,11 +206,17 @@ class Publisher:
 
         try:
             self.connection = amqp.Connection(**connection_options(self.settings, self.connect_timeout))
+            watch_blocking(self.connection, self._on_blocked)
             self.connection.connect()
             self._open_channel()
         except (OSError, amqp.exceptions.AMQPError) as exc:
             self.close()
             raise self._unavailable(exc) from None
+
+    def _on_blocked(self, reason: str) -> None:
+        # Raised out of the confirm wait: a blocked connection would otherwise wait out CONFIRM_TIMEOUT.
+        self._blocked = True
+        raise PublishersBlocked.by(mask_url(self.settings.broker_url), reason)
 
     def _open_channel(self) -> None:
         self.channel = self.connection.channel()
@@ -194,6 +226,8 @@ class Publisher:
     def close(self) -> None:
         if self.connection is not None:
             try:
+                if self._blocked:  # RabbitMQ reads nothing from a blocked connection, not even its close
+                    raise ConnectionError("blocked")
                 self.connection.close()
             except Exception:  # closing a broken connection: nothing left to save
                 self.connection.collect()

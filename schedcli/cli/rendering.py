@@ -132,9 +132,11 @@ def render_outcome(job) -> None:
 STATE_STYLES = {
     "SENDING": "dim", "SCHEDULED": "cyan", "QUEUED": "cyan", "STARTED": "yellow", "PROGRESS": "yellow",
     "RETRY": "magenta", "SUCCESS": "green", "FAILURE": "bold red", "CANCELLED": "red", "EXPIRED": "red",
+    "SKIPPED": "yellow",
 }
 _RUNNING = ("STARTED", "PROGRESS")
-_ENDED = {"SUCCESS": "finished", "FAILURE": "finished", "CANCELLED": "cancelled", "EXPIRED": "expired"}
+_ENDED = {"SUCCESS": "finished", "FAILURE": "finished", "CANCELLED": "cancelled", "EXPIRED": "expired",
+          "SKIPPED": "skipped"}
 CELL_WIDTH = 40  # characters of a task name or of arguments shown in a table cell
 
 
@@ -223,9 +225,13 @@ def _job_rows(job, zone_name: str, now: float, note: str | None, plain: bool) ->
     if job.progress and job.state in _RUNNING:
         rows.append(("progress", _progress_cell(job.progress, plain)))
     for label, value in (("key", job.key), ("queue", job.queue), ("app", job.app),
-                         ("rescheduled to", job.rescheduled_to), ("rescheduled from", job.rescheduled_from)):
+                         ("rescheduled to", job.rescheduled_to), ("rescheduled from", job.rescheduled_from),
+                         ("retry of", job.retry_of), ("retried as", job.retried_as)):
         if value:
             rows.append((label, safe_text(value)))
+    if job.schedule:
+        occurrence = f", occurrence {at(job.occurrence)}" if job.occurrence is not None else ", run by hand"
+        rows.append(("schedule", safe_text(f"{job.schedule}{occurrence}")))
     if job.error:
         rows.append(("error", safe_text(f"{job.error.get('type')}: {job.error.get('message')}")))
     return rows
@@ -319,8 +325,10 @@ def _when_cell(job, zone_name: str, now: float) -> str:
     return f"{at(job.due_at)} ({format_delay(job.due_at - now)})"
 
 
-def job_table(jobs, zone_name: str, *, now: float | None = None, plain: bool = False) -> Table:
-    """One row per job: id prefix, task, arguments (shortened), state, when, runtime."""
+def job_table(jobs, zone_name: str, *, now: float | None = None, plain: bool = False,
+              unconfirmed: set[str] = frozenset()) -> Table:
+    """One row per job: id prefix, task, arguments (shortened), state, when, runtime. A job of `unconfirmed`
+    (SENDING, its sender gone) says so in its state."""
     import time
 
     from rich import box
@@ -337,25 +345,32 @@ def job_table(jobs, zone_name: str, *, now: float | None = None, plain: bool = F
     table.add_column("state", no_wrap=True)
     table.add_column(f"when ({zone_name})", no_wrap=True)
     table.add_column("runtime", no_wrap=True, justify="right")
+    scheduled = any(job.schedule for job in jobs)  # the column appears only when some job is a schedule's
+    if scheduled:
+        table.add_column("schedule", no_wrap=True)
     for job in jobs:
-        table.add_row(
+        cells = [
             Text(one_line(job.id)[:8]),
             Text(shorten(one_line(job.task)), no_wrap=True, overflow="ellipsis"),
             Text(shorten(one_line(arguments_text(job))), no_wrap=True, overflow="ellipsis"),
-            _state_text(job.state, plain), Text(_when_cell(job, zone_name, now)),
+            _state_text("SENDING, unconfirmed: sender gone" if job.id in unconfirmed else job.state, plain),
+            Text(_when_cell(job, zone_name, now)),
             Text(format_seconds(job.runtime) if job.runtime is not None else ""),
-        )
+        ]
+        if scheduled:
+            cells.append(Text(shorten(one_line(job.schedule or "")), no_wrap=True, overflow="ellipsis"))
+        table.add_row(*cells)
     return table
 
 
-def render_job_table(jobs, zone_name: str, now: float | None = None) -> None:
+def render_job_table(jobs, zone_name: str, now: float | None = None, unconfirmed: set[str] = frozenset()) -> None:
     if not jobs:
         console(stderr=True).print("No jobs.")
         return
     out = console()
     if not out.is_terminal:
         out.width = 10_000  # piped: rows are never cut to a guessed width (cells are already shortened)
-    out.print(job_table(jobs, zone_name, now=now, plain=is_plain(out)))
+    out.print(job_table(jobs, zone_name, now=now, plain=is_plain(out), unconfirmed=unconfirmed))
 
 
 def render_cancelled(outcomes) -> None:
@@ -370,7 +385,79 @@ def render_cancelled(outcomes) -> None:
             err.print(safe_text(f"Not cancelled {outcome.id}: {outcome.reason}"), soft_wrap=True)
 
 
+def render_retried(outcomes, zone_name: str) -> None:
+    """One line per job asked for: the new job on stdout, or why not on stderr."""
+    out, err = console(), console(stderr=True)
+    for outcome in outcomes:
+        if outcome.new is not None:
+            due = describe_due(outcome.new, zone_name)
+            out.print(safe_text(f"Retried {outcome.id} as {outcome.new.id}  {call_text(outcome.new)}, due {due}"),
+                      soft_wrap=True)
+        else:
+            err.print(safe_text(f"Not retried {outcome.id}: {outcome.reason}"), soft_wrap=True)
+    if not outcomes:
+        err.print("No job to retry.")
+
+
 def render_rescheduled(old, new, zone_name: str) -> None:
     lines = [f"Rescheduled {call_text(new)}", f"  due  {describe_due(new, zone_name)}", f"  id   {new.id}",
              f"  was  {old.id} (now cancelled)"]
     console().print(safe_text("\n".join(lines)), soft_wrap=True)
+
+
+# -- schedules: `schedule list`, `schedule show` ------------------------------------------------
+
+def render_schedules(rows: list[dict], zone_name: str) -> None:
+    """One row per schedule (`schedule_json` dicts): name, recurrence, zone, next run, last run, paused."""
+    if not rows:
+        console(stderr=True).print("No schedules. Add one with: schedcli schedule add NAME --every EXPR TASK")
+        return
+    from datetime import datetime
+
+    from rich import box
+
+    out = console()
+    if not out.is_terminal:
+        out.width = 10_000
+    plain = is_plain(out)
+    table = Table(box=None if plain else box.SIMPLE_HEAD, header_style="" if plain else "bold", pad_edge=False)
+    for column in ("name", "recurrence", "zone", f"next run ({zone_name})", "last run", "paused"):
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        upcoming = row["next"][0] if row["next"] else None
+        next_text = "-" if upcoming is None else local_time(datetime.fromisoformat(upcoming).timestamp(), zone_name)
+        last = row["last_run"]
+        last_text = "-"
+        if last is not None:
+            when = last["occurrence"] or last["started_at"]
+            shown = local_time(datetime.fromisoformat(when).timestamp(), zone_name) if when else ""
+            last_text = f"{shown} {last['state']}".strip()
+        table.add_row(safe_text(one_line(row["name"])), safe_text(one_line(row["recurrence"])),
+                      safe_text(row["timezone"]), Text(next_text), Text(last_text), Text("yes" if row["paused"] else "no"))
+    out.print(table)
+
+
+def render_schedule(row: dict, waiting, recent, zone_name: str) -> None:
+    """`schedule show`: the schedule, its next runs, what is sent ahead, and its recent runs."""
+    from datetime import datetime
+
+    out = console()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    call = f"{row['task']}({', '.join(json.dumps(a, ensure_ascii=False) for a in row['args'])})"
+    for label, value in (("name", row["name"]), ("recurrence", f"{row['recurrence']}: {row['described']}"),
+                         ("call", call), ("catch-up", row["catch_up"]), ("overlap", row["overlap"]),
+                         ("queue", row["queue"]), ("paused", "yes" if row["paused"] else "no"),
+                         ("until", row["until"])):
+        if value is not None:
+            grid.add_row(label, safe_text(value))
+    for moment in row["next"]:
+        grid.add_row("next", Text(local_time(datetime.fromisoformat(moment).timestamp(), zone_name)))
+    out.print(grid)
+    if waiting:
+        out.print(f"Sent ahead ({len(waiting)} shown):")
+        out.print(job_table(waiting, zone_name, plain=is_plain(out)))
+    if recent:
+        out.print("Recent runs:")
+        out.print(job_table(recent, zone_name, plain=is_plain(out)))

@@ -27,9 +27,13 @@ COMMANDS = {
     "list": ("list_jobs", "List jobs; --scheduled is `atq`."),
     "cancel": ("cancel", "Cancel scheduled or queued jobs so they never run."),
     "reschedule": ("reschedule", "Move a scheduled job to another time."),
+    "retry": ("retry", "Send jobs that ended without success again, as new jobs."),
+    "prune": ("prune", "Delete finished jobs from the store, a batch at a time."),
+    "schedule": ("schedule", "Recurring jobs: add, list, show, pause, resume, remove, run, tick."),
     "worker": ("worker", "Start a worker or see which workers answer."),
     "doctor": ("doctor", "Check RabbitMQ, the delay topology, the database and workers."),
     "config": ("config", "Print the resolved settings and where each came from."),
+    "completion": ("completion", "Print the shell completion script (bash, zsh, fish)."),
     "serve": ("serve", "Serve the HTTP API and the dashboard."),
 }
 

@@ -91,8 +91,11 @@ def send_file_and_report(settings, task, lines, *, queue=None, expires=None, qui
         click.echo("\n".join(result.job_id for result in sent))
     else:
         existing = sum(result.existing for result in sent)
+        resent = sum(result.resent for result in sent)
         click.echo(f"Sent {len(sent) - existing} job(s) of {task}"
                    + (f", {existing} already existed (same key)" if existing else "")
+                   + (f", {resent} of them sent again: a send that was killed had left them unconfirmed"
+                      if resent else "")
                    + (f"; {len(problems)} line(s) failed" if problems else ""), err=True)
     if problems:
         sys.exit(1)

@@ -55,7 +55,7 @@ def schedule_options(command):
     """Add `--in DELAY` and `--at TIME` to a command; it receives one `when` argument instead.
 
     `when` is a `schedcli.timeparse.When` (`countdown` in seconds for `--in`, None for an absolute
-    `--at`; `eta` always set, timezone-aware) or None when neither option was given (run now).
+    `--at` or a delay in calendar months or years; `eta` always set, timezone-aware) or None when neither option was given (run now).
     Giving both is a usage error (exit 2); so is any unreadable or past expression. Put it
     under `@click.command` like any option:
 

@@ -10,16 +10,18 @@ LEVEL_STYLES = {"ok": "green", "warning": "yellow", "error": "bold red"}
 @click.command("doctor")
 @click.option("--timeout", default=1.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Seconds to wait for workers to answer.")
+@click.option("--fix", is_flag=True,
+              help="Send again, under their own ids, jobs a killed sender left unconfirmed (each runs once).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print one JSON object: {"ok", "checks": [{"check", "ok", "level", "detail", "fix"}]}.')
 @click.pass_obj
-def command(application, timeout, as_json):
+def command(application, timeout, fix, as_json):
     """Check RabbitMQ, the delay topology, the database and workers, and say how to fix what is not right.
 
     Checks RabbitMQ (reachable, version), quorum queues, Celery's delay levels, that the app's
     queues let RabbitMQ hold delayed jobs (quorum queue, topic exchange), RabbitMQ's
     consumer_timeout (readable when RabbitMQ runs on this machine), the job store and its schema
-    version, and which workers answer. Exits 0 when no check is at error level (warnings are
+    version, jobs a killed sender left unconfirmed, and which workers answer. Exits 0 when no check is at error level (warnings are
     shown, not fatal), 1 otherwise.
 
     \b
@@ -30,7 +32,7 @@ def command(application, timeout, as_json):
     """
     from schedcli.doctor import diagnose, healthy
 
-    checks = diagnose(application.settings, worker_timeout=timeout)
+    checks = diagnose(application.settings, worker_timeout=timeout, fix=fix)
     ok = healthy(checks)
     if as_json:
         import json

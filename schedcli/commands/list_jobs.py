@@ -4,39 +4,16 @@ from __future__ import annotations
 
 import click
 
-
-def _states(ctx, param, values):
-    """--state values in upper case; an unknown one is a usage error naming the valid states."""
-    from schedcli.store import STATES
-
-    states = [value.upper() for value in values]
-    for state in states:
-        if state not in STATES:
-            raise click.BadParameter(f"unknown state {state!r}; valid states: {', '.join(STATES)}")
-    return states
-
-
-def _since(ctx, param, value):
-    if value is None:
-        return None
-    import time
-
-    from schedcli.exceptions import BadInput
-    from schedcli.timeparse import parse_period
-
-    try:
-        return time.time() - parse_period(value)
-    except BadInput as exc:
-        raise click.BadParameter(str(exc)) from None
+from schedcli.cli.job_filters import since_option, states_option
 
 
 @click.command("list")
 @click.option("--scheduled", is_flag=True, help="Only jobs waiting to run (scheduled, queued, retrying), like atq.")
-@click.option("--state", "states", multiple=True, callback=_states, metavar="STATE",
+@click.option("--state", "states", multiple=True, callback=states_option, metavar="STATE",
               help="Only jobs in this state (repeat for several): SCHEDULED, QUEUED, STARTED, PROGRESS, RETRY, "
                    "SUCCESS, FAILURE, CANCELLED, EXPIRED.")
 @click.option("--task", metavar="TASK", help="Only jobs of this task.")
-@click.option("--since", callback=_since, metavar="SPAN", help="Only jobs sent in the last SPAN: 30m, 24h, 7d.")
+@click.option("--since", callback=since_option, metavar="SPAN", help="Only jobs sent in the last SPAN: 30m, 24h, 7d.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1), help="Show at most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of jobs, as `status --json` prints each.")
 @click.pass_obj
@@ -66,11 +43,18 @@ def command(application, scheduled, states, task, since, limit, as_json):
         jobs = store.list_jobs(waiting, task=task, since=since, scheduled_only=True, limit=limit) if waiting else []
         if others and len(jobs) < limit:
             jobs += store.list_jobs(others, task=task, since=since, limit=limit - len(jobs))
+    import time
+
+    from schedcli.jobs.senders import sender_is_gone
+
+    now = time.time()
+    unconfirmed = {job.id for job in jobs if job.state == "SENDING" and sender_is_gone(job, now)}
     if as_json:
         import json
 
-        click.echo(json.dumps([job.to_json() for job in jobs]))
+        click.echo(json.dumps([{**job.to_json(), **({"sender_gone": True} if job.id in unconfirmed else {})}
+                               for job in jobs]))
     else:
         from schedcli.cli.rendering import render_job_table
 
-        render_job_table(jobs, settings.timezone)
+        render_job_table(jobs, settings.timezone, now=now, unconfirmed=unconfirmed)

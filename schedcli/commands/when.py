@@ -13,13 +13,16 @@ import click
               help="Zone in which to read the words (default: the global --tz / SCHEDCLI_TZ, else the system's).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print one JSON object: {"expression", "countdown", "eta", "timezone"}.')
+@click.option("--count", type=int, metavar="N",
+              help='For a recurrence ("every monday 9am", a cron line): how many next runs to show (default 5).')
 @click.pass_obj
-def command(application, expression, now_text, zone_text, as_json):
+def command(application, expression, now_text, zone_text, as_json, count):
     """Show what a time expression means: a countdown, or a fixed moment (eta).
 
     Prints the moment in the zone and in UTC, and how long until it. A relative expression
-    ("in 90m") is a countdown in elapsed seconds; anything else is a fixed moment, for which
-    "countdown" is null in --json. The language is described in the README, "Time expressions".
+    ("in 90m") is a countdown in elapsed seconds; a delay in months or years ("in 1 month") and
+    anything else is a fixed moment, for which "countdown" is null in --json. The language is
+    described in docs/time-expressions.md.
 
     \b
     Example:
@@ -27,6 +30,12 @@ def command(application, expression, now_text, zone_text, as_json):
         schedcli when "in 90m" --json
         schedcli when "friday 9am" --now 2026-11-25T10:00:00 --tz Europe/Berlin --json
     """
+    from schedcli.schedules.expressions import looks_recurring
+
+    if looks_recurring(expression):  # "every monday 9am", "0 9 * * 1-5", "@daily": see docs/schedules.md
+        from schedcli.cli.recurrence_preview import show_recurrence
+
+        return show_recurrence(application, expression, now_text, zone_text, count, as_json)
     from datetime import datetime, timezone
 
     from schedcli.exceptions import BadInput
@@ -52,7 +61,12 @@ def command(application, expression, now_text, zone_text, as_json):
                                "eta": when.eta.isoformat(), "timezone": when.zone_name}))
         return
     utc = when.eta.astimezone(timezone.utc)
-    kind = "a fixed moment (eta)" if when.countdown is None else f"a countdown of {when.countdown:.10g} s"
+    if when.countdown is not None:
+        kind = f"a countdown of {when.countdown:.10g} s"
+    elif when.calendar_delay:
+        kind = "a fixed moment (eta): months and years are calendar units, their length depends on the dates"
+    else:
+        kind = "a fixed moment (eta)"
     offset = when.eta.replace(microsecond=0).isoformat()[19:]
     rows = [
         ("means", kind),

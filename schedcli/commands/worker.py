@@ -27,8 +27,14 @@ def command():
 @click.option("--prefetch-multiplier", type=click.IntRange(min=1),
               help="Jobs each process may hold: due now or within 2 s (default 128 for the bundled app; "
                    "1 for workers of long jobs, so others take the rest).")
+@click.option("--top-up-every", "top_up_every", default=30.0, show_default=True, type=click.FloatRange(min=0.2),
+              help="Seconds between this worker's top-ups of the recurring schedules.")
+@click.option("--horizon", default=600.0, show_default=True, type=click.FloatRange(min=1),
+              help="Seconds of each schedule's occurrences kept sent ahead (and always the next one).")
+@click.option("--no-schedules", is_flag=True, help="Do not top up recurring schedules from this worker.")
 @click.pass_obj
-def start(application, concurrency, queues, loglevel, hostname, pool, prefetch_multiplier):
+def start(application, concurrency, queues, loglevel, hostname, pool, prefetch_multiplier, top_up_every, horizon,
+          no_schedules):
     """Run a Celery worker for the configured app in the foreground.
 
     Waits for RabbitMQ when it is down. Ctrl-C or SIGTERM stops it cleanly: running jobs
@@ -46,6 +52,12 @@ def start(application, concurrency, queues, loglevel, hostname, pool, prefetch_m
     settings = application.settings
     celery_app = load_celery_app(settings)
     install_worker_hooks(celery_app, settings)
+    if not no_schedules:
+        if top_up_every >= horizon:
+            raise click.UsageError("--top-up-every must be shorter than --horizon")
+        from schedcli.schedules.topup import install_top_up
+
+        install_top_up(celery_app, settings, every=top_up_every, horizon=horizon)
     check_broker_login(celery_app)
     # Mingle and gossip share revokes and presence between workers; cancels live in the job store
     # instead, and skipping mingle saves a second at every start.

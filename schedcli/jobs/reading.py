@@ -12,7 +12,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from schedcli.jobs.senders import sender_is_gone
 from schedcli.store import FINAL_STATES
+
+UNCONFIRMED_NOTE = ("unconfirmed: the process sending it is gone, and RabbitMQ may or may not have it. Sending it "
+                    "again with the same --key, or `schedcli doctor --fix`, sends it under its own id (it runs once)")
 
 # Exit codes by final state; any other state (waiting, running, succeeded) exits 0.
 EXIT_CODES = {"FAILURE": 1, "CANCELLED": 1, "EXPIRED": 1}
@@ -30,9 +34,10 @@ class JobView:
     job: object  # schedcli.store.Job
     source: str = "store"  # or "celery-result-backend", or "unknown" when neither knows
     note: str | None = None
+    sender_gone: bool = False  # SENDING, and the process that was sending it is gone
 
     def to_json(self) -> dict:
-        return {**self.job.to_json(), "source": self.source}
+        return {**self.job.to_json(), "source": self.source, **({"sender_gone": True} if self.sender_gone else {})}
 
 
 class JobReader:
@@ -48,6 +53,8 @@ class JobReader:
 
         job = self.store.get(job_id)
         now = time.time() if now is None else now
+        if job.state == "SENDING" and sender_is_gone(job, now):
+            return JobView(job, note=UNCONFIRMED_NOTE, sender_gone=True)
         unreported = job.state in ("SCHEDULED", "QUEUED") and job.worker is None and job.due_at <= now
         if job.app == DEFAULT_APP or not unreported:
             return JobView(job)

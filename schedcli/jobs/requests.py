@@ -25,6 +25,10 @@ class JobRequest:
     expires: float | None = None
     key: str | None = None
     line: int | None = None  # the input line, for a bulk file
+    schedule: str | None = None  # the recurring schedule it is sent for (schedcli.schedules)
+    occurrence: int | None = None  # that schedule's occurrence, epoch seconds; None for a manual run
+    schedule_revision: int | None = None  # the schedule's revision the occurrence was computed at
+    retry_of: str | None = None  # the finished job this one retries
 
 
 def check_payload(args, kwargs) -> None:

@@ -25,6 +25,7 @@ def reschedule(settings, store, job_id: str, when, now: float | None = None):
                             "retrying) can be rescheduled")
     now = time.time() if now is None else now
     request = job_request(old.task, old.args, old.kwargs, when=when, now=now)
+    request.schedule = old.schedule  # still shown as its schedule's run (no longer as one of its occurrences)
     if old.expires is not None:
         window = old.expires - (old.eta if old.eta is not None else old.created_at)
         request.expires = (request.eta if request.eta is not None else now) + window

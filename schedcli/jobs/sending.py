@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from schedcli.amqp.publisher import Publisher, PublishOutcome, TaskMessage
 from schedcli.exceptions import DatabaseError
 from schedcli.jobs.requests import JobRequest
+from schedcli.jobs.senders import SENDING_LEASE, sender_is_gone, this_sender
 from schedcli.amqp.routes import BUNDLED_TASK_NAMES, Route, bundled_route, check_task_name, user_route, user_task_names
 from schedcli.settings import Settings
 from schedcli.store import Job, JobStore, NewJob
 
 BATCH = 5000  # jobs recorded per store transaction in a bulk send
+# Why an occurrence of a recurring schedule was not sent: paused or replaced after it was computed.
+SCHEDULE_CHANGED = "its schedule was paused or changed meanwhile"
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Dispatched:
     existing: bool = False
     error: str | None = None
     job: Job | None = None
+    resent: bool = False  # the job holding its key was left unconfirmed by a killed sender, and is sent again now
     _recorded: NewJob | None = field(default=None, repr=False)
     _recorded_at: float = field(default=0.0, repr=False)
 
@@ -50,6 +54,7 @@ class Dispatcher:
     def __init__(self, settings: Settings, queue: str | None = None):
         self.settings = settings
         self.queue = queue
+        self.sender = this_sender()
         self._celery_app = None
         self._routes: dict[str, Route] = {}
 
@@ -118,7 +123,7 @@ class Dispatcher:
                 if batches:
                     unpublished, recording = batches[0], store_thread.submit(self._record, store, batches[0], now)
                 for number, batch in enumerate(batches):
-                    duplicates = recording.result()
+                    duplicates, resend = recording.result()
                     for settled in settling:
                         if settled.done():
                             settled.result()  # a store that failed stops the send here
@@ -126,14 +131,14 @@ class Dispatcher:
                     if number + 1 < len(batches):
                         unpublished = batches[number + 1]
                         recording = store_thread.submit(self._record, store, unpublished, now)
-                    messages = self._messages(batch, duplicates)
+                    messages = self._messages(batch, duplicates, resend)
                     if publisher.connection is None:
                         outcome = PublishOutcome(error="RabbitMQ connection lost earlier in this send")
                     else:
                         on_the_wire = batch, messages
                         outcome = publisher.publish(messages, time.time() if now is None else now)
                         on_the_wire = None
-                    settling.append(store_thread.submit(self._settle, store, batch, messages, outcome))
+                    settling.append(store_thread.submit(self._settle, store, batch, messages, outcome, resend))
                     confirmed_counts.append(len(outcome.confirmed))
                 for settled in settling:
                     settled.result()
@@ -154,7 +159,7 @@ class Dispatcher:
                     batch, messages = on_the_wire
                     interrupted = PublishOutcome(error="the send was interrupted",
                                                  unconfirmed=[message.job_id for message in messages])
-                    store_thread.submit(self._settle, store, batch, messages, interrupted)
+                    store_thread.submit(self._settle, store, batch, messages, interrupted, {})
                 if unpublished is not None:
                     store_thread.submit(self._forget, store, unpublished)
                 store_thread.submit(store.close)
@@ -164,8 +169,9 @@ class Dispatcher:
     def _forget(store, batch: list[Dispatched]) -> None:
         store.discard_unsent([result.job_id for result in batch if result.job_id is not None])
 
-    def _record(self, store, batch: list[Dispatched], now: float | None) -> dict[str, str]:
-        """Give each job of `batch` its id and record it SENDING; {id: holder's id} for keys an active job holds."""
+    def _record(self, store, batch: list[Dispatched], now: float | None) -> tuple[dict[str, str], dict[str, Job]]:
+        """Give each job of `batch` its id and record it SENDING. Returns {id: holder's id} for keys an active job
+        holds, and the holders this send takes over to send again: SENDING jobs whose sender is gone."""
         recorded_at = time.time() if now is None else now
         for result in batch:
             request = result.request
@@ -174,15 +180,56 @@ class Dispatcher:
             result._recorded = NewJob(
                 id=result.job_id, task=request.task, args=request.args, kwargs=request.kwargs,
                 queue=self.route(request.task).queue, app=self.app_name, eta=request.eta,
-                expires=request.expires, key=request.key,
+                expires=request.expires, key=request.key, schedule=request.schedule,
+                occurrence=request.occurrence, schedule_revision=request.schedule_revision,
+                retry_of=request.retry_of,
             )
-        return store.record_sending([result._recorded for result in batch], recorded_at)
+        lease_until = recorded_at + SENDING_LEASE
+        duplicates = store.record_sending([result._recorded for result in batch], recorded_at, self.sender,
+                                          lease_until)
+        resend = {}
+        if duplicates:
+            for holder in store.unconfirmed(sorted({holder for holder in duplicates.values() if holder})):
+                if (holder.app == self.app_name and sender_is_gone(holder, recorded_at)
+                        and store.take_over_sending(holder, self.sender, lease_until)):
+                    resend[holder.id] = holder
+        return duplicates, resend
 
-    def _messages(self, batch: list[Dispatched], duplicates: dict[str, str]) -> list[TaskMessage]:
-        messages = []
+    def resend(self, jobs: list[Job]) -> list[Dispatched]:
+        """Send again, each under its own id, SENDING jobs whose sender is gone (`doctor --fix`): a copy that did
+        reach RabbitMQ before is harmless, since a worker runs an id at most once."""
+        requests = [JobRequest(task=job.task, args=job.args, kwargs=job.kwargs, eta=job.eta, expires=job.expires,
+                               key=job.key) for job in jobs]
+        for request in requests:
+            self.route(request.task)
+        results = [Dispatched(request, job_id=job.id) for request, job in zip(requests, jobs)]
+        with Publisher(self.broker_settings()) as publisher, JobStore.open(self.settings.database_url) as store:
+            mine = {job.id: job for job in jobs
+                    if store.take_over_sending(job, self.sender, time.time() + SENDING_LEASE)}
+            messages = self._messages([], {}, mine)
+            outcome = publisher.publish(messages, time.time()) if messages else PublishOutcome()
+            store.mark_sent(outcome.confirmed, time.time())
+            for result in results:
+                if result.job_id in outcome.confirmed:
+                    result.job, result.resent = store.get(result.job_id), True
+                else:
+                    result.error = (outcome.failed.get(result.job_id) or outcome.error
+                                    or ("another sender took it over" if result.job_id not in mine
+                                        else "not confirmed by RabbitMQ"))
+        return results
+
+    def _messages(self, batch: list[Dispatched], duplicates: dict[str, str],
+                  resend: dict[str, Job]) -> list[TaskMessage]:
+        messages = [TaskMessage(job.id, job.task, job.args, job.kwargs, eta=job.eta, expires=job.expires,
+                                route=self.route(job.task)) for job in resend.values()]
         for result in batch:
             if result.job_id in duplicates:
-                result.job_id, result.existing = duplicates[result.job_id], True
+                holder = duplicates[result.job_id]
+                if holder is None:  # an occurrence of a schedule paused or changed since it was computed
+                    result.job_id, result.error = None, SCHEDULE_CHANGED
+                else:
+                    result.job_id, result.existing = holder, True
+                    result.resent = holder in resend
                 continue
             request = result.request
             messages.append(TaskMessage(result.job_id, request.task, request.args, request.kwargs,
@@ -190,17 +237,26 @@ class Dispatcher:
         return messages
 
     @staticmethod
-    def _settle(store, batch: list[Dispatched], messages: list[TaskMessage], outcome: PublishOutcome) -> None:
-        """Record what RabbitMQ did with each message of `batch`, and say why a job was not sent."""
+    def _settle(store, batch: list[Dispatched], messages: list[TaskMessage], outcome: PublishOutcome,
+                resend: dict[str, Job]) -> None:
+        """Record what RabbitMQ did with each message of `batch`, and say why a job was not sent.
+
+        A job sent again for a killed sender that RabbitMQ did not confirm stays SENDING, as it was: it may
+        have reached RabbitMQ either time."""
         confirmed, unconfirmed = set(outcome.confirmed), set(outcome.unconfirmed)
         sent_at = time.time()
         store.mark_sent(list(confirmed), sent_at)
-        store.mark_unconfirmed([message.job_id for message in messages if message.job_id in unconfirmed],
-                               time.time())
-        store.discard_unsent([message.job_id for message in messages
+        new = [message for message in messages if message.job_id not in resend]
+        store.mark_unconfirmed([message.job_id for message in new if message.job_id in unconfirmed], time.time())
+        store.discard_unsent([message.job_id for message in new
                               if message.job_id not in confirmed and message.job_id not in unconfirmed])
         for result in batch:
+            if result.job_id is None:  # never recorded (its schedule changed): the error says why
+                continue
             if result.existing:
+                if result.resent and result.job_id not in confirmed:
+                    result.error = (outcome.failed.get(result.job_id) or outcome.error or "not confirmed by RabbitMQ")
+                    continue
                 result.job = store.get(result.job_id)
                 continue
             if result.job_id in confirmed:

@@ -9,6 +9,7 @@ worker checks before running a job. There is no Celery result backend, so there 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from schedcli.store.articles import ArticleStore
 from schedcli.store.connection import Database, connect
 from schedcli.store.metrics import MetricsQueries
 from schedcli.store.reporting import ReportQueries
+from schedcli.store.schedules import ScheduleStore, occurrence_conflicts, occurrence_holders, skip_if_overlapping
 from schedcli.store.schema import (
     ACTIVE, PENDING, PENDING_STATES, SELECT_JOB, SENDING_BY_ID, ensure_schema, iso, schema_version,
 )
@@ -26,11 +28,29 @@ from schedcli.store.schema import (
 MIN_PREFIX = 8  # characters of an id that may stand for it, like git's short hashes
 RESULT_LIMIT = 64 * 1024  # bytes of a job's result kept, as JSON
 TRUNCATED = "schedcli_truncated"  # the key marking a result cut to RESULT_LIMIT
+PRUNE_BATCH = 2000  # jobs deleted per transaction: each holds the write lock for a few milliseconds
+
+
+_HALF_PAIR = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str | None) -> str | None:
+    """`text` with each half of a surrogate pair written out as `\\udXXX`: no database stores a lone one.
+
+    A user's task can return or raise such text (Python allows it); refusing it would lose the job's end.
+    """
+    if text is None or text.isascii():
+        return text
+    return _HALF_PAIR.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _dumps(value: Any) -> str:
     # Results of a user's tasks may hold anything; show what cannot be JSON as its str().
-    return json.dumps(value, ensure_ascii=False, default=str)
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if text.isascii():
+        return text
+    # In JSON a backslash is written twice: the half pair reads back as the visible text `\udXXX`.
+    return _HALF_PAIR.sub(lambda match: f"\\\\u{ord(match.group()):04x}", text)
 
 
 def capped_result(value: Any) -> str:
@@ -61,6 +81,12 @@ class NewJob:
     eta: float | None
     expires: float | None
     key: str | None
+    # An occurrence of a recurring schedule: recorded only while that schedule still has this revision
+    # and is not paused, and only once per (schedule, occurrence). A manual run has no occurrence.
+    schedule: str | None = None
+    occurrence: int | None = None
+    schedule_revision: int | None = None
+    retry_of: str | None = None
 
 
 @dataclass
@@ -88,12 +114,18 @@ class Job:
     error: dict | None
     rescheduled_to: str | None
     rescheduled_from: str | None
+    schedule: str | None = None  # the recurring schedule it was sent for
+    occurrence: int | None = None  # the schedule's occurrence (epoch seconds) it runs
+    sender: str | None = None  # while SENDING: "host pid start" of the process sending it
+    lease_until: float | None = None  # while SENDING: after this, its sender counts as gone wherever it ran
+    retry_of: str | None = None
+    retried_as: str | None = None
 
     @classmethod
     def from_row(cls, row: Sequence) -> Job:
         (id_, task, args, kwargs, key, queue, app, state, eta, expires, created_at, started_at, finished_at,
          worker, progress, retries, next_retry_at, result, error_type, error_message, traceback,
-         rescheduled_to, rescheduled_from) = row
+         rescheduled_to, rescheduled_from, schedule, occurrence, sender, lease_until, retry_of, retried_as) = row
         error = None
         if error_type is not None:
             error = {"type": error_type, "message": error_message, "traceback": traceback}
@@ -103,6 +135,8 @@ class Job:
             finished_at=finished_at, worker=worker, progress=json.loads(progress) if progress else None,
             retries=retries, next_retry_at=next_retry_at, result=json.loads(result) if result else None,
             error=error, rescheduled_to=rescheduled_to, rescheduled_from=rescheduled_from,
+            schedule=schedule, occurrence=occurrence, sender=sender, lease_until=lease_until,
+            retry_of=retry_of, retried_as=retried_as,
         )
 
     @classmethod
@@ -114,6 +148,7 @@ class Job:
             queue=new_job.queue, app=new_job.app, state=state, eta=new_job.eta, expires=new_job.expires,
             created_at=created_at, started_at=None, finished_at=None, worker=None, progress=None, retries=0,
             next_retry_at=None, result=None, error=None, rescheduled_to=None, rescheduled_from=None,
+            schedule=new_job.schedule, occurrence=new_job.occurrence, retry_of=new_job.retry_of,
         )
 
     @property
@@ -138,7 +173,8 @@ class Job:
             "finished_at": iso(self.finished_at), "worker": self.worker, "runtime": self.runtime,
             "progress": self.progress, "retries": self.retries, "next_retry_at": iso(self.next_retry_at),
             "result": self.result, "error": self.error, "rescheduled_to": self.rescheduled_to,
-            "rescheduled_from": self.rescheduled_from,
+            "rescheduled_from": self.rescheduled_from, "schedule": self.schedule,
+            "occurrence": iso(self.occurrence), "retry_of": self.retry_of, "retried_as": self.retried_as,
         }
 
 
@@ -149,6 +185,7 @@ class JobStore:
         self._db = database
         self.articles = ArticleStore(database)
         self.reporting = ReportQueries(database)
+        self.schedules = ScheduleStore(database, Job.from_row)
         self.metrics = MetricsQueries(database)
 
     @classmethod
@@ -193,17 +230,24 @@ class JobStore:
 
     # -- dispatch -------------------------------------------------------------------------------
 
-    def record_sending(self, jobs: list[NewJob], now: float) -> dict[str, str]:
-        """Record `jobs` as SENDING in one transaction. A job whose key an active job holds is not recorded:
-        the result maps its id to the holder's id (only for those)."""
-        rows = [(job.id, job.task, _dumps(job.args), _dumps(job.kwargs), job.key, job.queue, job.app, "SENDING",
-                 job.eta, job.expires, now) for job in jobs]
+    def record_sending(self, jobs: list[NewJob], now: float, sender: str | None = None,
+                       lease_until: float | None = None) -> dict[str, str]:
+        """Record `jobs` as SENDING by `sender` (until `lease_until`) in one transaction. A job whose key an
+        active job holds is not recorded: the result maps its id to the holder's id (only for those). So is an
+        occurrence of a schedule that another sender recorded already; one whose schedule was paused or changed
+        since it was computed maps to None."""
+        occurrences = [job for job in jobs if job.occurrence is not None]
         keys = sorted({job.key for job in jobs if job.key is not None})
         with self._db.transaction() as tx:
-            # The partial unique index turns a second active job with the same key into a no-op insert.
+            refused = occurrence_conflicts(tx, occurrences, lock=not self._db.sqlite)
+            rows = [(job.id, job.task, _dumps(job.args), _dumps(job.kwargs), job.key, job.queue, job.app, "SENDING",
+                     job.eta, job.expires, now, job.schedule, job.occurrence, sender, lease_until, job.retry_of)
+                    for job in jobs if job.id not in refused]
+            # The partial unique index turns a second active job with the same key into a no-op insert, and
+            # the unique (schedule, occurrence) a second copy of an occurrence.
             tx.insert_many(
-                "INSERT INTO jobs (id, task, args, kwargs, job_key, queue, app, state, eta, expires, created_at) "
-                "VALUES", rows, "ON CONFLICT DO NOTHING")
+                "INSERT INTO jobs (id, task, args, kwargs, job_key, queue, app, state, eta, expires, created_at, "
+                "schedule, occurrence, sender, lease_until, retry_of) VALUES", rows, "ON CONFLICT DO NOTHING")
             holders: dict[str, str] = {}
             for start in range(0, len(keys), 500):
                 chunk = keys[start:start + 500]
@@ -221,7 +265,29 @@ class JobStore:
                     holder = latest[0][0] if latest else job.id
                 if holder != job.id:
                     duplicates[job.id] = holder
+            duplicates.update(refused)
+            duplicates.update(occurrence_holders(tx, [job for job in occurrences if job.id not in refused]))
         return duplicates
+
+    def unconfirmed(self, ids: list[str] | None = None) -> list[Job]:
+        """Jobs still SENDING: of `ids`, or all of them (oldest first)."""
+        if ids is None:
+            rows = self._db.fetch(f"{SELECT_JOB} WHERE state = 'SENDING' ORDER BY created_at")
+            return [Job.from_row(row) for row in rows]
+        jobs = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            jobs.extend(Job.from_row(row) for row in self._db.fetch(
+                f"{SELECT_JOB} WHERE {SENDING_BY_ID.format(', '.join('?' * len(chunk)))}", chunk))
+        return jobs
+
+    def take_over_sending(self, job: Job, sender: str, lease_until: float) -> bool:
+        """Make `sender` the one sending `job` (a SENDING job whose sender is gone), unless another took it first."""
+        with self._db.transaction() as tx:
+            return tx.execute(
+                "UPDATE jobs SET sender = ?, lease_until = ? WHERE id = ? AND state = 'SENDING' "
+                "AND (sender = ? OR (sender IS NULL AND ? IS NULL))",
+                (sender, lease_until, job.id, job.sender, job.sender)) == 1
 
     def mark_sent(self, ids: list[str], now: float) -> None:
         """RabbitMQ confirmed these: SENDING becomes SCHEDULED (due later) or QUEUED (due now)."""
@@ -229,8 +295,8 @@ class JobStore:
             return
         with self._db.transaction() as tx:
             tx.execute_in(
-                "UPDATE jobs SET state = CASE WHEN eta IS NOT NULL AND eta > ? THEN 'SCHEDULED' ELSE 'QUEUED' END "
-                f"WHERE {SENDING_BY_ID}", ids, (now,))
+                "UPDATE jobs SET state = CASE WHEN eta IS NOT NULL AND eta > ? THEN 'SCHEDULED' ELSE 'QUEUED' END, "
+                f"sender = NULL, lease_until = NULL WHERE {SENDING_BY_ID}", ids, (now,))
 
     def mark_unconfirmed(self, ids: list[str], now: float) -> None:
         """These were on their way when the connection failed: RabbitMQ may hold them though it never confirmed.
@@ -239,8 +305,9 @@ class JobStore:
         if not ids:
             return
         with self._db.transaction() as tx:
-            tx.execute_in("UPDATE jobs SET state = 'CANCELLED', finished_at = ?, error_type = ?, error_message = ? "
-                          f"WHERE {SENDING_BY_ID}", ids,
+            # occurrence = NULL: the next top-up sends that occurrence again (this copy, if it arrived, is skipped).
+            tx.execute_in("UPDATE jobs SET state = 'CANCELLED', finished_at = ?, error_type = ?, error_message = ?, "
+                          f"occurrence = NULL WHERE {SENDING_BY_ID}", ids,
                           (now, "schedcli.exceptions.BrokerUnavailable",
                            "not sent: the connection to RabbitMQ failed before RabbitMQ confirmed it"))
 
@@ -327,8 +394,11 @@ class JobStore:
 
     def mark_started(self, job_id: str, worker: str | None, now: float) -> str | None:
         """A worker starts the job. Returns its state afterwards (STARTED unless it had already ended),
-        or None when the store has no such job."""
+        or None when the store has no such job. An occurrence of an `--overlap skip` schedule whose previous
+        run is still running becomes SKIPPED instead."""
         with self._db.transaction() as tx:
+            if skip_if_overlapping(tx, job_id, now):
+                return "SKIPPED"
             if tx.execute(f"UPDATE jobs SET state = 'STARTED', worker = ?, started_at = ? "
                           f"WHERE id = ? AND state IN {ACTIVE}", (worker, now, job_id)) == 1:
                 return "STARTED"
@@ -346,7 +416,8 @@ class JobStore:
         error = error or {}
         return self._update(
             "state = 'RETRY', retries = ?, next_retry_at = ?, error_type = ?, error_message = ?, traceback = ?",
-            (retries, next_retry_at, error.get("type"), error.get("message"), error.get("traceback")), job_id)
+            (retries, next_retry_at, storable(error.get("type")), storable(error.get("message")),
+             storable(error.get("traceback"))), job_id)
 
     def mark_succeeded(self, job_id: str, result: Any, now: float) -> bool:
         return self._update(
@@ -357,7 +428,7 @@ class JobStore:
     def mark_failed(self, job_id: str, error_type: str, message: str, traceback: str | None, now: float) -> bool:
         return self._update(
             "state = 'FAILURE', finished_at = ?, next_retry_at = NULL, error_type = ?, error_message = ?, "
-            "traceback = ?", (now, error_type, message, traceback), job_id)
+            "traceback = ?", (now, storable(error_type), storable(message), storable(traceback)), job_id)
 
     def mark_expired(self, job_id: str, now: float) -> bool:
         return self._update("state = 'EXPIRED', finished_at = ?", (now,), job_id)
@@ -367,14 +438,42 @@ class JobStore:
         return self._update("state = 'CANCELLED', finished_at = ?", (now,), job_id)
 
     def ensure_job(self, job_id: str, task: str, args: list, kwargs: dict, queue: str, app: str,
-                   eta: float | None, now: float | None = None) -> None:
-        """Record a job the store never saw (sent by plain Celery) as QUEUED; a known job is left alone."""
+                   eta: float | None, expires: float | None = None, now: float | None = None) -> None:
+        """Record a job sent by plain Celery (`apply_async`, `celery call`), SCHEDULED or QUEUED as it is due;
+        a job the store knows is left alone."""
         now = time.time() if now is None else now
+        state = "SCHEDULED" if eta is not None and eta > now else "QUEUED"
         with self._db.transaction() as tx:
             tx.execute(
-                "INSERT INTO jobs (id, task, args, kwargs, queue, app, state, eta, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'QUEUED', ?, ?) ON CONFLICT DO NOTHING",
-                (job_id, task, _dumps(list(args)), _dumps(dict(kwargs)), queue, app, eta, now))
+                "INSERT INTO jobs (id, task, args, kwargs, queue, app, state, eta, expires, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (job_id, storable(task), _dumps(list(args)), _dumps(dict(kwargs)), queue, app, state, eta, expires,
+                 now))
+
+    def count_finished(self, before: float, states: Sequence[str]) -> int:
+        """Jobs in one of `states` (final states) that ended before `before`: what `prune` would delete."""
+        [(count,)] = self._db.fetch(
+            f"SELECT COUNT(*) FROM jobs WHERE finished_at < ? AND state IN ({', '.join('?' * len(states))})",
+            (before, *states))
+        return count
+
+    def prune(self, before: float, states: Sequence[str], batch: int = PRUNE_BATCH) -> Iterator[int]:
+        """Delete the jobs `count_finished` counts, `batch` at a time, each in a transaction of its own, so a
+        sender or worker waits for one short batch at most; yields how many each batch deleted."""
+        marks = ", ".join("?" * len(states))
+        while True:
+            with self._db.transaction() as tx:
+                deleted = tx.execute(
+                    f"DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_at < ? AND state IN ({marks}) "
+                    "LIMIT ?)", (before, *states, batch))
+            if deleted <= 0:
+                return
+            yield deleted
+
+    def link_retry(self, old_id: str, new_id: str) -> None:
+        """`new_id` retries `old_id` (it was recorded with `retry_of`): the old job points to it."""
+        with self._db.transaction() as tx:
+            tx.execute("UPDATE jobs SET retried_as = ? WHERE id = ?", (new_id, old_id))
 
     # -- rescheduling (status/list/cancel/reschedule) -------------------------------------------
 

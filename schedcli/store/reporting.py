@@ -32,13 +32,14 @@ class ReportQueries:
         return count
 
     def job_rows(self, start: float, end: float) -> Iterator[tuple]:
-        """(task, state, created_at, eta, started_at, finished_at, error_type, error_message) per job of the period.
+        """(task, state, created_at, eta, started_at, finished_at, error_type, error_message, schedule) per job of
+        the period (schedule: the recurring schedule it ran for, or None).
 
         While iterating, use the store for nothing else: on PostgreSQL the rows come from a server-side
         cursor, which ends with the transaction another statement would end.
         """
         return self._db.stream(
-            "SELECT task, state, created_at, eta, started_at, finished_at, error_type, error_message "
+            "SELECT task, state, created_at, eta, started_at, finished_at, error_type, error_message, schedule "
             f"FROM jobs WHERE {self._period_where(start)}", (start, end, start, end))
 
     def count_published_articles(self, start: float, end: float) -> int:

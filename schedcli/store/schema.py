@@ -13,10 +13,11 @@ from schedcli.exceptions import DatabaseError
 from schedcli.settings import mask_url
 from schedcli.store.connection import Database
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 # A job whose key is held by an ACTIVE job cannot be sent again; FINAL states never change.
 ACTIVE_STATES = ("SENDING", "SCHEDULED", "QUEUED", "STARTED", "PROGRESS", "RETRY")
-FINAL_STATES = ("SUCCESS", "FAILURE", "CANCELLED", "EXPIRED")
+# SKIPPED: an occurrence of a schedule with `--overlap skip` whose previous run was still running.
+FINAL_STATES = ("SUCCESS", "FAILURE", "CANCELLED", "EXPIRED", "SKIPPED")
 STATES = ACTIVE_STATES + FINAL_STATES
 PENDING_STATES = ("SCHEDULED", "QUEUED", "RETRY")  # waiting to run: what `cancel` stops, `list --scheduled` shows
 
@@ -34,7 +35,8 @@ SENDING_BY_ID = "state || '' = 'SENDING' AND id IN ({})"
 JOB_COLUMNS = (
     "id", "task", "args", "kwargs", "job_key", "queue", "app", "state", "eta", "expires", "created_at",
     "started_at", "finished_at", "worker", "progress", "retries", "next_retry_at", "result", "error_type",
-    "error_message", "traceback", "rescheduled_to", "rescheduled_from",
+    "error_message", "traceback", "rescheduled_to", "rescheduled_from", "schedule", "occurrence", "sender",
+    "lease_until", "retry_of", "retried_as",
 )
 SELECT_JOB = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"
 
@@ -59,13 +61,15 @@ def schema_statements(sqlite: bool) -> list[str]:
             started_at DOUBLE PRECISION, finished_at DOUBLE PRECISION, worker TEXT,
             progress TEXT, retries INTEGER NOT NULL DEFAULT 0, next_retry_at DOUBLE PRECISION,
             result TEXT, error_type TEXT, error_message TEXT, traceback TEXT,
-            rescheduled_to TEXT, rescheduled_from TEXT)""",
+            rescheduled_to TEXT, rescheduled_from TEXT, schedule TEXT, occurrence BIGINT, sender TEXT,
+            lease_until DOUBLE PRECISION, retry_of TEXT, retried_as TEXT)""",
         # One active job per key, enforced by the database so concurrent senders cannot both win.
         f"CREATE UNIQUE INDEX IF NOT EXISTS jobs_active_key ON jobs (job_key) "
         f"WHERE job_key IS NOT NULL AND state IN {ACTIVE}",
         "CREATE INDEX IF NOT EXISTS jobs_state_eta ON jobs (state, eta)",
         "CREATE INDEX IF NOT EXISTS jobs_created_at ON jobs (created_at)",
         "CREATE INDEX IF NOT EXISTS jobs_finished_at ON jobs (finished_at)",
+        *SCHEDULE_STATEMENTS,
         # An article's state follows its publish job (see schedcli.store.articles); only publishing is written here.
         f"""CREATE TABLE IF NOT EXISTS articles (
             id {article_id}, title TEXT NOT NULL, body TEXT, published_at DOUBLE PRECISION,
@@ -73,9 +77,29 @@ def schema_statements(sqlite: bool) -> list[str]:
     ]
 
 
+# Recurring schedules (schedcli.store.schedules). Times are whole epoch seconds: an occurrence is compared exactly.
+SCHEDULE_STATEMENTS = [
+    # One job per (schedule, occurrence), whoever sends it: this index is what makes a schedule exactly-once
+    # across any number of workers topping up at once. NULLs are distinct, so other jobs are not constrained.
+    "CREATE UNIQUE INDEX IF NOT EXISTS jobs_schedule_occurrence ON jobs (schedule, occurrence)",
+    """CREATE TABLE IF NOT EXISTS schedules (
+        name TEXT PRIMARY KEY, recurrence TEXT NOT NULL, timezone TEXT NOT NULL, task TEXT NOT NULL,
+        args TEXT NOT NULL, kwargs TEXT NOT NULL, queue TEXT, expires_after DOUBLE PRECISION,
+        catch_up TEXT NOT NULL, overlap TEXT NOT NULL, start_at BIGINT NOT NULL, until_at BIGINT, app TEXT NOT NULL, key_prefix TEXT,
+        paused INTEGER NOT NULL DEFAULT 0, revision INTEGER NOT NULL DEFAULT 1, sent_until BIGINT,
+        created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS schedules_due ON schedules (paused, sent_until)",
+]
+
 # Statements that bring a store of version N-1 to version N.
 MIGRATIONS = {
     2: ["ALTER TABLE articles DROP COLUMN state", "ALTER TABLE articles DROP COLUMN publish_at"],
+    3: ["ALTER TABLE jobs ADD COLUMN schedule TEXT", "ALTER TABLE jobs ADD COLUMN occurrence BIGINT",
+        *SCHEDULE_STATEMENTS],
+    # Who is sending a SENDING job, until when (a sender killed mid-send is told apart from one at work), and
+    # the links between a finished job and its retry.
+    4: ["ALTER TABLE jobs ADD COLUMN sender TEXT", "ALTER TABLE jobs ADD COLUMN lease_until DOUBLE PRECISION",
+        "ALTER TABLE jobs ADD COLUMN retry_of TEXT", "ALTER TABLE jobs ADD COLUMN retried_as TEXT"],
 }
 
 

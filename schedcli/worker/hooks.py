@@ -28,8 +28,10 @@ from celery.utils.imports import symbol_by_name
 from celery.utils.log import get_logger
 from kombu.common import QoS
 
+from schedcli.amqp.delays import undelayed_routing_key
 from schedcli.exceptions import DatabaseError
 from schedcli.store import FINAL_STATES, JobStore
+from schedcli.store.jobs import storable
 
 logger = get_logger(__name__)
 
@@ -93,8 +95,12 @@ def _forget_store() -> None:
         store.close()
 
 
-def _report(what: str, job_id: str, write) -> None:
-    """Write one report; a store that fails is logged, never allowed to fail the job itself."""
+def _report(what: str, job_id: str, write, instead=None) -> None:
+    """Write one report; a store that fails is logged, never allowed to fail the job itself.
+
+    When the store refuses what this report holds (not the store being down: text or data it cannot
+    take), `instead(store, problem)` records the job's end without it, so its state is never lost.
+    """
     try:
         store = _store()
         if store is not None:
@@ -102,6 +108,11 @@ def _report(what: str, job_id: str, write) -> None:
     except DatabaseError as exc:
         _forget_store()
         logger.error("Could not record the %s of job %s in the job store: %s", what, job_id, exc)
+    except Exception as exc:  # the store took the report but not what it holds: any driver, any reason
+        problem = f"schedcli could not store the {what} of this job: {type(exc).__name__}: {exc}"
+        logger.error("Could not record the %s of job %s in the job store: %s", what, job_id, exc)
+        if instead is not None:
+            _report(what, job_id, lambda store: instead(store, storable(problem)))
 
 
 def error_type_name(exc: BaseException) -> str:
@@ -124,8 +135,8 @@ def claim(request) -> str | None:
     state = store.mark_started(request.id, request.hostname, now)
     if state is None:
         eta = request.eta.timestamp() if isinstance(request.eta, datetime) else None
-        queue = (request.delivery_info or {}).get("routing_key") or ""
-        store.ensure_job(request.id, request.name, request.args, request.kwargs, queue, _app_name, eta, now)
+        queue = undelayed_routing_key((request.delivery_info or {}).get("routing_key") or "")
+        store.ensure_job(request.id, request.name, request.args, request.kwargs, queue, _app_name, eta, now=now)
         state = store.mark_started(request.id, request.hostname, now)
     return state
 
@@ -205,13 +216,16 @@ def _on_prerun(sender=None, task_id=None, task=None, **_):
 
 def _on_success(sender=None, result=None, **_):
     job_id = sender.request.id
-    _report("success", job_id, lambda store: store.mark_succeeded(job_id, result, time.time()))
+    _report("success", job_id, lambda store: store.mark_succeeded(job_id, result, time.time()),
+            instead=lambda store, problem: store.mark_succeeded(job_id, {"schedcli_unstored": problem}, time.time()))
 
 
 def _on_failure(sender=None, task_id=None, exception=None, einfo=None, **_):
     traceback = einfo.traceback if einfo is not None else None
     _report("failure", task_id, lambda store: store.mark_failed(
-        task_id, error_type_name(exception), str(exception), traceback, time.time()))
+        task_id, error_type_name(exception), str(exception), traceback, time.time()),
+        instead=lambda store, problem: store.mark_failed(task_id, error_type_name(exception), problem, None,
+                                                         time.time()))
 
 
 def _on_retry(sender=None, request=None, reason=None, einfo=None, **_):

@@ -17,15 +17,17 @@ PACKAGE = Path(__file__).resolve().parents[2] / "schedcli"
 ALLOWED = {
     "exceptions": set(),
     "amqp.delays": set(),
-    "settings": {"exceptions"},
+    "settings": {"exceptions", "timeparse"},
     "timeparse": {"exceptions", "amqp.delays"},
     "store": {"exceptions", "settings"},
     "amqp": {"exceptions", "settings", "amqp.delays"},
-    "app": {"settings"},
+    "send_recording": {"settings", "store", "amqp.delays"},
+    "app": {"settings", "send_recording"},
     "worker": {"exceptions", "settings", "store", "amqp", "amqp.delays", "app"},
     "report": {"exceptions", "timeparse", "store"},
     "jobs": {"exceptions", "settings", "timeparse", "store", "amqp", "amqp.delays", "worker"},
-    "doctor": {"exceptions", "settings", "store", "amqp", "amqp.delays", "worker"},
+    "schedules": {"exceptions", "settings", "timeparse", "store", "amqp", "amqp.delays", "jobs"},
+    "doctor": {"exceptions", "settings", "store", "amqp", "amqp.delays", "worker", "jobs"},
     "articles": {"jobs", "store"},
     "tasks": {"exceptions", "settings", "timeparse", "report", "store", "worker", "articles"},
     "web": {"exceptions", "settings", "timeparse", "store", "amqp", "amqp.delays", "jobs", "worker", "doctor",
@@ -33,7 +35,7 @@ ALLOWED = {
     "cli": {"*"},
     "commands": {"*"},
     "__main__": {"cli"},
-    "__init__": set(),
+    "__init__": {"send_recording"},
 }
 ONLY_IN_THE_CLI = ("click", "rich")
 NO_CELERY = ("exceptions", "amqp.delays", "settings", "timeparse", "store", "report")

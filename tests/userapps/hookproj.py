@@ -24,6 +24,15 @@ def add(x, y):
     return x + y
 
 
+@app.task(name="hookproj.unstorable")
+def unstorable(fail):
+    """Its result, or its error, holds half a surrogate pair: text no database stores as it is."""
+    text = "half a pair: \ud800"
+    if fail:
+        raise ValueError(text)
+    return text
+
+
 @app.task(name="hookproj.boom")
 def boom(message):
     raise ValueError(message)
