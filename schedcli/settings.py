@@ -105,12 +105,20 @@ class Settings:
         return shown
 
 
+def broker_urls(url: str) -> list[str]:
+    """The nodes of a broker setting, in the order to try them: `amqp://h1//;amqp://h2//` is Celery's own
+    failover form (in a password, write `;` as `%3B`)."""
+    return [part.strip() for part in url.split(";") if part.strip()] or [url]
+
+
 def mask_url(url: str) -> str:
-    """`amqp://user:secret@host//` -> `amqp://user:***@host//`; other URLs unchanged.
+    """`amqp://user:secret@host//` -> `amqp://user:***@host//`; other URLs unchanged; each of a failover list.
 
     Read leniently, not as a URL: everything between `user:` and the last `@` is the password, so one
     holding characters a URL may not (`/`, `#`, `@`) is still masked whole.
     """
+    if ";" in url:
+        return ";".join(mask_url(part) for part in broker_urls(url))
     scheme, separator, rest = url.partition("://")
     userinfo, at, hostinfo = rest.rpartition("@")
     user, colon, _ = userinfo.partition(":")

@@ -28,7 +28,7 @@ from schedcli.amqp.delays import (
     DELAY_LEVELS, DELIVERY_EXCHANGE, MAX_DELAY_SECONDS, delayed_routing_key, level_name, rabbitmq_delay,
 )
 from schedcli.amqp.routes import Route
-from schedcli.settings import BROKER_URL_FORM, Settings, broker_ssl_options, mask_url
+from schedcli.settings import BROKER_URL_FORM, Settings, broker_ssl_options, broker_urls, mask_url
 
 TOPOLOGY_VERSION = 1
 AMQP_SCHEMES = ("amqp", "amqps", "pyamqp", "librabbitmq")
@@ -128,19 +128,20 @@ class PublishOutcome:
     unconfirmed: list[str] = field(default_factory=list)
 
 
-def connection_options(settings: Settings, connect_timeout: float) -> dict:
-    """py-amqp connection arguments from the broker URL and TLS settings."""
+def connection_options(settings: Settings, connect_timeout: float, url: str | None = None) -> dict:
+    """py-amqp connection arguments from the broker URL (`url`, else the setting's first node) and TLS settings."""
+    url = url or broker_urls(settings.broker_url)[0]
     try:
-        parts = urlsplit(settings.broker_url)
+        parts = urlsplit(url)
         port = parts.port
     except ValueError:
         parts = port = None
     if parts is not None and parts.scheme not in AMQP_SCHEMES and _is_kombu_transport(parts.scheme):
-        raise BadInput(f"the broker {mask_url(settings.broker_url)} uses the {parts.scheme!r} transport; schedcli "
+        raise BadInput(f"the broker {mask_url(url)} uses the {parts.scheme!r} transport; schedcli "
                        "sends jobs over RabbitMQ only: give an amqp:// or amqps:// URL (the app's broker_url, or "
                        "--broker / SCHEDCLI_BROKER_URL)")
     if parts is None or parts.scheme not in AMQP_SCHEMES or not parts.hostname:
-        raise BadInput(f"malformed broker URL {mask_url(settings.broker_url)!r}; expected {BROKER_URL_FORM}")
+        raise BadInput(f"malformed broker URL {mask_url(url)!r}; expected {BROKER_URL_FORM}")
     secure = parts.scheme == "amqps"
     vhost = unquote(parts.path[1:]) if parts.path not in ("", "/") else "/"
     options = {
@@ -202,16 +203,27 @@ class Publisher:
         return BrokerUnavailable.not_answering(mask_url(self.settings.broker_url), _describe(exc))
 
     def open(self) -> None:
+        """Connect to the first node of the broker setting that answers (a failover list is tried in order)."""
         import amqp
 
-        try:
-            self.connection = amqp.Connection(**connection_options(self.settings, self.connect_timeout))
-            watch_blocking(self.connection, self._on_blocked)
-            self.connection.connect()
-            self._open_channel()
-        except (OSError, amqp.exceptions.AMQPError) as exc:
-            self.close()
-            raise self._unavailable(exc) from None
+        urls = broker_urls(self.settings.broker_url)
+        options = [connection_options(self.settings, self.connect_timeout, url) for url in urls]  # all read first
+        failures = []
+        for url, node_options in zip(urls, options):
+            try:
+                self.connection = amqp.Connection(**node_options)
+                watch_blocking(self.connection, self._on_blocked)
+                self.connection.connect()
+                self._open_channel()
+                return
+            except (OSError, amqp.exceptions.AMQPError) as exc:
+                self.close()
+                failures.append((url, exc))
+        if len(failures) == 1:
+            raise self._unavailable(failures[0][1]) from None
+        raise BrokerUnavailable.not_answering(
+            mask_url(self.settings.broker_url),
+            "; ".join(f"{mask_url(url)}: {_describe(exc)}" for url, exc in failures)) from None
 
     def _on_blocked(self, reason: str) -> None:
         # Raised out of the confirm wait: a blocked connection would otherwise wait out CONFIRM_TIMEOUT.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schedcli.exceptions import BadInput
-from schedcli.settings import BROKER_URL_FORM, Settings, mask_url
+from schedcli.settings import BROKER_URL_FORM, Settings, broker_urls, mask_url
 
 
 def load_celery_app(settings: Settings):
@@ -34,6 +34,10 @@ def check_broker_url(url: str | None) -> None:
     """BadInput for a broker URL kombu cannot use (unreadable, or naming no transport it has); Celery itself
     would crash on it with a bare ValueError or KeyError when it first connects."""
     if not isinstance(url, str) or not url:  # unset, or a list of failover URLs: left to kombu
+        return
+    if ";" in url:  # Celery's failover form: each node's URL must be usable
+        for node in broker_urls(url):
+            check_broker_url(node)
         return
     from urllib.parse import urlsplit
 

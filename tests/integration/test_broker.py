@@ -8,6 +8,7 @@ import pytest
 from schedcli.amqp.publisher import Publisher, TaskMessage
 from schedcli.amqp.routes import bundled_route
 from schedcli.settings import resolve_settings
+from schedcli.store import JobStore
 
 
 @pytest.mark.broker
@@ -73,3 +74,24 @@ def test_each_message_is_confirmed_or_failed_as_unroutable_on_every_channel(brok
     assert outcome.failed == {job_id: "RabbitMQ could not route the message" for job_id in unroutable}
     assert not outcome.error and not outcome.unconfirmed
     assert set(again.confirmed) == {message.job_id for message in messages[1:count // 2:3]}
+
+
+def test_a_failover_list_sends_through_the_first_node_that_answers(broker_url, database_url, cli_runner):
+    from helpers import free_port
+
+    down = f"amqp://guest:secret@127.0.0.1:{free_port()}/"
+    result = cli_runner("--broker", f"{down};{broker_url}", "call", "schedcli.tasks.echo", "1", "--in", "1h", "-q")
+    assert result.exit_code == 0, result.stderr
+    with JobStore.open(database_url) as store:
+        assert store.get(result.stdout.strip()).state == "SCHEDULED"
+
+
+def test_a_failover_list_with_no_node_answering_names_each_and_masks_their_passwords(database_url, cli_runner):
+    from helpers import free_port
+
+    nodes = [f"amqp://guest:secret@127.0.0.1:{free_port()}/" for _ in range(2)]
+    result = cli_runner("--broker", ";".join(nodes), "call", "schedcli.tasks.echo", "1")
+    assert result.exit_code == 69
+    assert "secret" not in result.stderr and result.stderr.count("\n") == 1
+    for node in nodes:
+        assert node.replace("secret", "***") + ":" in result.stderr

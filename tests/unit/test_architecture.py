@@ -129,3 +129,19 @@ def test_each_package_says_what_it_is_and_what_it_may_import():
         docstring = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
         assert docstring, f"{init} has no docstring"
         assert "import" in docstring, f"{init}'s docstring does not say what the package may import"
+
+
+def test_the_architecture_page_states_the_same_rules():
+    """docs/architecture.md's table: a row per part, its "may import" cell the same parts as ALLOWED."""
+    page = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    stated = {}
+    for cells in (line.split(" | ") for line in page.splitlines() if line.startswith("| `schedcli/")):
+        part = cells[0].removeprefix("| `schedcli/").rstrip("`").removesuffix("/").removesuffix(".py").replace("/", ".")
+        may = cells[-1].rstrip(" |")
+        stated[part] = {"*"} if may == "everything" else set() if may.startswith("nothing") else {
+            name.strip() for name in may.split(",")}
+    for part, allowed in ALLOWED.items():
+        if part.startswith("__"):
+            continue
+        assert part in stated, f"docs/architecture.md has no row for {part}"
+        assert stated[part] == allowed, f"{part}: the page says {sorted(stated[part])}, the rules {sorted(allowed)}"
