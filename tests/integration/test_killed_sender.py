@@ -44,17 +44,21 @@ def start_sender(path):
                              str(path), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ)
 
 
-def kill_when(sender, database_url: str, condition, timeout: float = 60) -> dict[str, int]:
+def wait_until(sender, database_url: str, condition, timeout: float = 60) -> dict[str, int]:
+    """Poll the store until `condition(states)` holds while `sender` still runs; the states seen."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         seen = states(database_url)
         if condition(seen):
-            sender.send_signal(signal.SIGKILL)
-            sender.wait(10)
             return seen
         time.sleep(0.002)
     sender.kill()
     raise AssertionError(f"never saw the moment to kill: {states(database_url)}")
+
+
+def kill(sender) -> None:
+    sender.send_signal(signal.SIGKILL)
+    sender.wait(10)
 
 
 def rabbitmq_holds(broker_url: str) -> int:
@@ -65,25 +69,27 @@ def rabbitmq_holds(broker_url: str) -> int:
 
 # One batch is long enough on the wire to be caught before its confirms; mid-stream needs a batch sent and the
 # next one recorded.
-@pytest.mark.parametrize("moment, lines", [("before the first confirm", BATCH), ("mid-stream", 2 * BATCH),
-                                           ("after the last confirm", BATCH)])
+@pytest.mark.parametrize("moment, lines", [("before the first confirm", 2000), ("mid-stream", 2 * BATCH),
+                                           ("after the last confirm", 2000)])
 def test_a_killed_bulk_sender_sent_again_runs_every_line_exactly_once(moment, lines, start_worker, broker_url,
                                                                      database_url, tmp_path):
     path = job_file(tmp_path, lines)
     sender = start_sender(path)
     if moment == "before the first confirm":
-        kill_when(sender, database_url, lambda seen: seen.get("SENDING", 0) > 0)
+        wait_until(sender, database_url, lambda seen: seen.get("SENDING", 0) > 0)
+        kill(sender)
     elif moment == "mid-stream":
-        kill_when(sender, database_url, lambda seen: 0 < seen.get("SCHEDULED", 0) and seen.get("SENDING", 0) > 0)
+        wait_until(sender, database_url, lambda seen: 0 < seen.get("SCHEDULED", 0) and seen.get("SENDING", 0) > 0)
+        kill(sender)
     else:  # RabbitMQ confirmed every job, but the sender dies while the store waits to record it
-        kill_when(sender, database_url, lambda seen: seen.get("SENDING", 0) == lines)
+        wait_until(sender, database_url, lambda seen: seen.get("SENDING", 0) == lines)
         lock = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=30, isolation_level=None)
         lock.execute("BEGIN IMMEDIATE")  # taken at once: the sender's mark_sent now waits for it
-        deadline = time.monotonic() + 30
-        while rabbitmq_holds(broker_url) < lines and time.monotonic() < deadline:
+        deadline = time.monotonic() + 25
+        while rabbitmq_holds(broker_url) < lines:
+            assert time.monotonic() < deadline, f"RabbitMQ holds {rabbitmq_holds(broker_url)} of {lines} jobs"
             time.sleep(0.2)
-        sender.send_signal(signal.SIGKILL)
-        sender.wait(10)
+        kill(sender)
         lock.execute("ROLLBACK")
         lock.close()
     before = states(database_url)
