@@ -1,5 +1,5 @@
 """What `schedcli doctor` checks: RabbitMQ, quorum queues, the delay topology, the app's queues, RabbitMQ's
-consumer_timeout, the job store and the workers.
+consumer_timeout, the cluster (nodes, each quorum queue's leader and members), the job store and the workers.
 
 Every check returns one `Check` and never raises for what it finds wrong, so one failure never hides
 the others. Levels: "ok"; "warning" (works, or will once something runs, but deserves a look);
@@ -67,7 +67,7 @@ def not_checked(name: str, reason: str) -> Check:
 
 def diagnose(settings: Settings, worker_timeout: float = 1.0, fix: bool = False) -> list[Check]:
     """Every check, in this order: rabbitmq, alarms, quorum queues, delay topology, app queues,
-    consumer_timeout, database, unconfirmed, workers. With `fix`, jobs left unconfirmed are sent again."""
+    consumer_timeout, cluster, database, unconfirmed, workers. With `fix`, jobs left unconfirmed are sent again."""
     from concurrent.futures import ThreadPoolExecutor
 
     celery_app, app_error = _load_app(settings)
@@ -90,6 +90,7 @@ def diagnose(settings: Settings, worker_timeout: float = 1.0, fix: bool = False)
             quorum = _on_broker("quorum queues", probe, quorum_check)
             topology = _on_broker("delay topology", probe, lambda probe: delay_topology_check(probe, routes))
             timeout_ms, consumer_timeout = consumer_timeout_check(settings, reachable=probe is not None)
+            cluster = cluster_check(settings, reachable=probe is not None, routes=routes)
             if app_error is not None:
                 app_queues = Check("app queues", ERROR, app_error, "correct --app / SCHEDCLI_APP")
             else:
@@ -104,7 +105,8 @@ def diagnose(settings: Settings, worker_timeout: float = 1.0, fix: bool = False)
             unconfirmed = unconfirmed_check(settings, fix=fix and probe is not None and alarms.ok)
         if pending_workers is not None:
             workers = pending_workers.result()
-    return [rabbitmq, alarms, quorum, topology, app_queues, consumer_timeout, database, unconfirmed, workers]
+    return [rabbitmq, alarms, quorum, topology, app_queues, consumer_timeout, cluster, database, unconfirmed,
+            workers]
 
 
 def _load_app(settings: Settings):
@@ -171,30 +173,39 @@ def connect(settings: Settings) -> tuple[BrokerProbe | None, Check]:
     """The probe (None when RabbitMQ cannot be reached) and the "rabbitmq" check."""
     import amqp
 
+    from schedcli.settings import broker_urls
+
     shown = mask_url(settings.broker_url)
-    try:
-        options = connection_options(settings, CONNECT_TIMEOUT)
+    try:  # a failover list: the first node that answers, as a sender and a worker pick it
+        every_options = [connection_options(settings, CONNECT_TIMEOUT, url) for url in broker_urls(settings.broker_url)]
     except BadInput as exc:
         return None, Check("rabbitmq", ERROR, str(exc), "correct --broker / SCHEDCLI_BROKER_URL")
-    connection = amqp.Connection(**options)
-    watch_blocking(connection, _raise_blocked)
-    try:
-        connection.connect()
-        probe = BrokerProbe(connection)
-    except amqp.exceptions.AccessRefused as exc:
-        connection.collect()
-        return None, Check("rabbitmq", ERROR, f"{shown} refused the login ({_reason(exc)})",
-                           "check the user and password in the broker URL (--broker / SCHEDCLI_BROKER_URL)")
-    except amqp.exceptions.NotAllowed as exc:
-        connection.collect()
-        vhost, user = options["virtual_host"], options["userid"]
-        return None, Check("rabbitmq", ERROR, f"{shown}: virtual host {vhost!r} refused ({_reason(exc)})",
-                           f"create it and let the user in: rabbitmqctl add_vhost {vhost} && "
-                           f"rabbitmqctl set_permissions -p {vhost} {user} '.*' '.*' '.*'")
-    except (OSError, amqp.exceptions.AMQPError) as exc:
-        connection.collect()
-        return None, Check("rabbitmq", ERROR, f"cannot reach {shown} ({_reason(exc)})",
+    failures = []
+    for options in every_options:
+        connection = amqp.Connection(**options)
+        watch_blocking(connection, _raise_blocked)
+        try:
+            connection.connect()
+            probe = BrokerProbe(connection)
+            break
+        except amqp.exceptions.AccessRefused as exc:
+            connection.collect()
+            return None, Check("rabbitmq", ERROR, f"{shown} refused the login ({_reason(exc)})",
+                               "check the user and password in the broker URL (--broker / SCHEDCLI_BROKER_URL)")
+        except amqp.exceptions.NotAllowed as exc:
+            connection.collect()
+            vhost, user = options["virtual_host"], options["userid"]
+            return None, Check("rabbitmq", ERROR, f"{shown}: virtual host {vhost!r} refused ({_reason(exc)})",
+                               f"create it and let the user in: rabbitmqctl add_vhost {vhost} && "
+                               f"rabbitmqctl set_permissions -p {vhost} {user} '.*' '.*' '.*'")
+        except (OSError, amqp.exceptions.AMQPError) as exc:
+            connection.collect()
+            failures.append(f"{options['host']}: {_reason(exc)}" if len(every_options) > 1 else _reason(exc))
+    else:
+        return None, Check("rabbitmq", ERROR, f"cannot reach {shown} ({'; '.join(failures)})",
                            f"{START_RABBITMQ_FIX}, or correct --broker / SCHEDCLI_BROKER_URL")
+    if failures:
+        shown = f"{shown} ({'; '.join(failures)})"
     version = probe.version
     if _version_tuple(version) < (3, 10):
         return probe, Check("rabbitmq", WARNING, f"RabbitMQ {version} at {shown}",
@@ -448,6 +459,132 @@ def consumer_timeout_check(settings: Settings, reachable: bool) -> tuple[int | N
     milliseconds = int(value)
     return milliseconds, Check(name, OK, f"{format_minutes(milliseconds)} ({milliseconds} ms): how long a "
                                          "worker may hold a delivery unacknowledged")
+
+
+# -- the cluster ---------------------------------------------------------------------------------------
+
+CLUSTER_SIZE = 3  # members a quorum queue needs to survive the loss of one node
+
+
+def _rabbitmqctl_json(rabbitmqctl: str, *args: str):
+    """rabbitmqctl's JSON answer; raises RuntimeError with its first line of complaint when it has none."""
+    import json
+
+    try:
+        result = subprocess.run([rabbitmqctl, "-q", *args, "--formatter", "json"], capture_output=True, text=True,
+                                timeout=RABBITMQCTL_TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RuntimeError(_reason(exc)) from None
+    # Erlang may print a report before the answer (e.g. a .erlang file it may not read): the JSON starts a line.
+    start = re.search(r"^[\[{]", result.stdout, re.MULTILINE)
+    try:
+        if result.returncode == 0 and start is not None:
+            return json.loads(result.stdout[start.start():])
+    except ValueError:
+        pass
+    said = (result.stderr.strip() or result.stdout.strip()).splitlines()
+    raise RuntimeError(said[0] if said else f"exit code {result.returncode}")
+
+
+def _broker_nodes(settings: Settings) -> list[tuple[str, int, str]]:
+    """(host, AMQP port, virtual host) of each node of the broker setting, a failover list included."""
+    from schedcli.settings import broker_urls
+
+    nodes = []
+    for url in broker_urls(settings.broker_url):
+        try:
+            parts = urlsplit(url)
+            port = parts.port or (5671 if parts.scheme == "amqps" else 5672)
+        except ValueError:
+            continue
+        vhost = unquote(parts.path[1:]) if parts.path not in ("", "/") else "/"
+        nodes.append((unquote(parts.hostname or ""), port, vhost or "/"))
+    return nodes
+
+
+def _queue_names(names: list[str]) -> str:
+    """`celery_delayed_0..27`-style ranges for the delay levels, other names as they are."""
+    levels = sorted(int(name.rsplit("_", 1)[1]) for name in names if re.fullmatch(r"celery_delayed_\d+", name))
+    others = [name for name in names if not re.fullmatch(r"celery_delayed_\d+", name)]
+    ranges, start = [], None
+    for index, level in enumerate(levels):
+        if start is None:
+            start = level
+        if index + 1 == len(levels) or levels[index + 1] != level + 1:
+            ranges.append(f"celery_delayed_{start}" if start == level else f"celery_delayed_{start}..{level}")
+            start = None
+    return ", ".join(others + ranges)
+
+
+def cluster_check(settings: Settings, reachable: bool, routes: list[Route]) -> Check:
+    """The RabbitMQ cluster's nodes and, for the app's queues and the delay levels, each quorum queue's leader
+    and members, read with `rabbitmqctl` when the broker runs on this machine (the node rabbitmqctl reaches:
+    RABBITMQ_NODENAME, else its default). A quorum queue survives the loss of a node only with three members."""
+    name = "cluster"
+    if not reachable:
+        return not_checked(name, "RabbitMQ is not reachable")
+    nodes = _broker_nodes(settings)
+    local = [(port, vhost) for host, port, vhost in nodes if host in LOCAL_HOSTS]
+    if not local:
+        hosts = ", ".join(sorted({host for host, _, _ in nodes}))
+        return Check(name, OK, f"not readable from here (RabbitMQ runs on {hosts}); "
+                               "`rabbitmqctl cluster_status` on a node shows it")
+    rabbitmqctl = shutil.which("rabbitmqctl")
+    if rabbitmqctl is None:
+        return Check(name, OK, "not readable from here (rabbitmqctl is not on PATH)")
+    try:
+        status = _rabbitmqctl_json(rabbitmqctl, "cluster_status")
+    except RuntimeError as exc:
+        return Check(name, OK, f"not readable from here (rabbitmqctl: {exc})")
+    ports = sorted({listener.get("port") for listeners in (status.get("listeners") or {}).values()
+                    for listener in listeners if listener.get("protocol") in ("amqp", "amqp/ssl")})
+    if not any(port in ports for port, _ in local):
+        return Check(name, OK, f"not readable from here (the cluster rabbitmqctl reaches listens on "
+                               f"{', '.join(map(str, ports)) or 'no AMQP port'}, the broker URL names "
+                               f"{', '.join(str(port) for port, _ in local)}; set RABBITMQ_NODENAME to its node)")
+    members = sorted(status.get("disk_nodes", []) + status.get("ram_nodes", []))
+    running = set(status.get("running_nodes", []))
+    down = [node for node in members if node not in running]
+    vhost = local[0][1]
+    try:
+        queues = _rabbitmqctl_json(rabbitmqctl, "list_queues", "-p", vhost, "name", "type", "leader", "members",
+                                   "online")
+    except RuntimeError as exc:
+        return Check(name, WARNING, f"{len(members)} node(s); queues not readable (rabbitmqctl: {exc})")
+    wanted = {route.queue for route in routes} | {level_name(level) for level in range(DELAY_LEVELS)}
+    groups: dict[tuple, list[str]] = {}
+    short = []  # quorum queues with fewer than CLUSTER_SIZE members
+    for queue in queues:
+        if queue.get("name") not in wanted or queue.get("type") != "quorum":
+            continue
+        queue_members = sorted(queue.get("members") or [])
+        offline = sorted(set(queue_members) - set(queue.get("online") or []))
+        groups.setdefault((queue.get("leader") or "none", tuple(queue_members), tuple(offline)), []).append(queue["name"])
+        if len(queue_members) < CLUSTER_SIZE:
+            short.append(queue["name"])
+    shown_nodes = ", ".join(f"{node} ({'running' if node in running else 'NOT running'})" for node in members)
+    parts = [f"{len(members)} node(s): {shown_nodes}"]
+    for (leader, queue_members, offline), names in sorted(groups.items(), key=lambda item: item[1][0]):
+        line = f"{_queue_names(sorted(names))}: leader {leader}, members {', '.join(queue_members)}"
+        parts.append(line + (f" ({', '.join(offline)} offline)" if offline else ""))
+    if not groups:
+        parts.append("no quorum queue of the app or the delay levels declared yet")
+    detail = "; ".join(parts)
+    if len(members) <= 1:
+        return Check(name, WARNING, f"RabbitMQ is a single node, fine for development: {detail}",
+                     f"in production run a cluster of {CLUSTER_SIZE} nodes and list them all in the broker URL "
+                     "(`amqp://h1//;amqp://h2//;amqp://h3//`): see docs/deployment.md")
+    if short or down:
+        problems = []
+        if down:
+            problems.append(f"{', '.join(down)} not running")
+        if short:
+            problems.append(f"{_queue_names(sorted(short))} with fewer than {CLUSTER_SIZE} members: losing a node "
+                            "may stop them")
+        return Check(name, WARNING, f"{'; '.join(problems)}; {detail}",
+                     "start the stopped nodes (`rabbitmq-diagnostics check_running`), and give each queue "
+                     f"{CLUSTER_SIZE} members (`rabbitmq-queues grow NODE all` for a node that joined later)")
+    return Check(name, OK, detail)
 
 
 # -- the job store and the workers ---------------------------------------------------------------------

@@ -191,6 +191,7 @@ class Publisher:
         self._origin = f"schedcli{os.getpid()}@{socket.gethostname()}"
         self._ensured: set[Route] = set()
         self._blocked = False
+        self.node = 0  # the number, in the broker setting's failover list, of the node connected to
 
     def __enter__(self) -> "Publisher":
         self.open()
@@ -202,19 +203,23 @@ class Publisher:
     def _unavailable(self, exc: BaseException) -> BrokerUnavailable:
         return BrokerUnavailable.not_answering(mask_url(self.settings.broker_url), _describe(exc))
 
-    def open(self) -> None:
-        """Connect to the first node of the broker setting that answers (a failover list is tried in order)."""
+    def open(self, first: int = 0) -> None:
+        """Connect to the first node of the broker setting that answers (a failover list is tried in order,
+        from its node number `first`, round to the ones before it)."""
         import amqp
 
         urls = broker_urls(self.settings.broker_url)
         options = [connection_options(self.settings, self.connect_timeout, url) for url in urls]  # all read first
         failures = []
-        for url, node_options in zip(urls, options):
+        for offset in range(len(urls)):
+            number = (first + offset) % len(urls)
+            url, node_options = urls[number], options[number]
             try:
                 self.connection = amqp.Connection(**node_options)
                 watch_blocking(self.connection, self._on_blocked)
                 self.connection.connect()
                 self._open_channel()
+                self.node = number
                 return
             except (OSError, amqp.exceptions.AMQPError) as exc:
                 self.close()
@@ -224,6 +229,12 @@ class Publisher:
         raise BrokerUnavailable.not_answering(
             mask_url(self.settings.broker_url),
             "; ".join(f"{mask_url(url)}: {_describe(exc)}" for url, exc in failures)) from None
+
+    def reopen(self) -> None:
+        """After the connection was lost: connect again, to the next node of a failover list first (the one
+        lost is tried last). BrokerUnavailable when none answers. The topology is the cluster's, declared once."""
+        self.close()
+        self.open(first=self.node + 1)
 
     def _on_blocked(self, reason: str) -> None:
         # Raised out of the confirm wait: a blocked connection would otherwise wait out CONFIRM_TIMEOUT.

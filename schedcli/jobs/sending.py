@@ -4,7 +4,9 @@ The order matters: the broker connection is opened first (a broker that is down 
 untouched); each job is recorded as SENDING before it is published, becomes SCHEDULED or QUEUED
 once RabbitMQ confirmed it, and its record is removed when RabbitMQ refused it or it never left.
 A job that was on the wire when the connection failed may have reached RabbitMQ unconfirmed: it
-is recorded CANCELLED, so workers skip that copy. So a job the store shows as scheduled is one
+is recorded CANCELLED, so workers skip that copy; the send then goes on over a new connection, to
+the next node of a failover list first, and only when none answers are the remaining jobs reported
+as not sent. So a job the store shows as scheduled is one
 RabbitMQ holds, and a job reported as not sent never runs.
 """
 
@@ -15,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from schedcli.amqp.publisher import Publisher, PublishOutcome, TaskMessage
-from schedcli.exceptions import DatabaseError
+from schedcli.exceptions import BrokerUnavailable, DatabaseError
 from schedcli.jobs.requests import JobRequest
 from schedcli.jobs.senders import SENDING_LEASE, sender_is_gone, this_sender
 from schedcli.amqp.routes import BUNDLED_TASK_NAMES, Route, bundled_route, check_task_name, user_route, user_task_names
@@ -119,6 +121,7 @@ class Dispatcher:
             settling, confirmed_counts = [], []
             recording = unpublished = None  # the batch recorded ahead, until it is published
             on_the_wire = None  # the batch being published, until RabbitMQ has answered for each job
+            lost = None  # why the connection, lost during the send, could not be opened again
             try:
                 if batches:
                     unpublished, recording = batches[0], store_thread.submit(self._record, store, batches[0], now)
@@ -132,8 +135,13 @@ class Dispatcher:
                         unpublished = batches[number + 1]
                         recording = store_thread.submit(self._record, store, unpublished, now)
                     messages = self._messages(batch, duplicates, resend)
+                    if publisher.connection is None and lost is None:
+                        try:  # the connection dropped during the last batch: go on on the next node that answers
+                            publisher.reopen()
+                        except BrokerUnavailable as exc:
+                            lost = f"RabbitMQ connection lost earlier in this send, and not regained ({exc})"
                     if publisher.connection is None:
-                        outcome = PublishOutcome(error="RabbitMQ connection lost earlier in this send")
+                        outcome = PublishOutcome(error=lost or "RabbitMQ connection lost earlier in this send")
                     else:
                         on_the_wire = batch, messages
                         outcome = publisher.publish(messages, time.time() if now is None else now)

@@ -203,6 +203,36 @@ def test_a_bulk_send_cut_midway_records_only_confirmed_jobs_and_a_rerun_sends_on
     assert extra <= set(unconfirmed) and all(in_rabbitmq[job_id] == 1 for job_id in extra)
 
 
+def test_a_send_whose_node_drops_goes_on_on_the_next_node_of_the_failover_list(broker_url, database_url,
+                                                                               monkeypatch):
+    from schedcli.jobs import sending
+    from schedcli.jobs.requests import JobRequest
+    from schedcli.settings import resolve_settings
+
+    monkeypatch.setattr(sending, "BATCH", 500)  # many batches in one send, without sending tens of thousands
+    proxy = TcpProxy(free_port(), cut_after_bytes=700_000).start()  # ~800 bytes a job: cut in the 2nd batch
+    settings = resolve_settings(environ={"SCHEDCLI_BROKER_URL": f"{proxy.url(broker_url)};{broker_url}",
+                                         "SCHEDCLI_DATABASE_URL": database_url})
+    eta = time.time() + 3600
+    requests = [JobRequest(ECHO, args=[n], eta=eta, key=f"job-{n}") for n in range(3000)]
+
+    results = sending.Dispatcher(settings).send(requests)
+
+    assert proxy.was_cut.is_set()
+    not_sent = [result for result in results if not result.sent]
+    # Only what was on the wire when the node dropped is not sent: the batches after it went to the next node.
+    assert 0 < len(not_sent) <= 500, {result.error for result in not_sent}
+    assert not any("lost earlier" in result.error for result in not_sent), {result.error for result in not_sent}
+    first, last = results.index(not_sent[0]), results.index(not_sent[-1])
+    assert last - first < 500 and all(result.sent for result in results[:first] + results[last + 1:])
+    by_key = jobs_by_key(database_url)
+    sent_keys = {result.request.key for result in results if result.sent}
+    assert {key for key, jobs in by_key.items() if [job.state for job in jobs] == ["SCHEDULED"]} == sent_keys
+    unconfirmed = [job for jobs in by_key.values() for job in jobs if job.state == "CANCELLED"]
+    assert {job.key for job in unconfirmed} <= {result.request.key for result in not_sent}
+    assert len(sent_keys) <= queue_depth(broker_url, DELAY_QUEUE) <= len(sent_keys) + len(unconfirmed)
+
+
 @pytest.mark.slow
 def test_a_report_job_killed_with_its_worker_runs_again_on_restart_and_writes_the_same_files(
         start_worker, database_url, tmp_path, monkeypatch):

@@ -56,3 +56,10 @@ def test_job_store_with_a_newer_schema_is_an_error(database_url):
     assert checks["database"]["level"] == "error"
     assert "schema version 999, newer than this schedcli knows" in checks["database"]["detail"]
     assert "pip install -U schedcli" in checks["database"]["fix"]
+
+
+def test_the_cluster_check_names_the_delay_levels_as_ranges():
+    from schedcli.doctor import _queue_names
+
+    levels = [f"celery_delayed_{level}" for level in (*range(0, 5), 7, *range(9, 28))]
+    assert _queue_names(["schedcli", *levels]) == "schedcli, celery_delayed_0..4, celery_delayed_7, celery_delayed_9..27"
