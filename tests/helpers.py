@@ -265,3 +265,55 @@ def make_job(**fields) -> Job:
     )
     values.update(fields)
     return Job(**values)
+
+
+def insert_rows(database_url: str, table: str, rows: list[dict]) -> None:
+    """Rows straight into a table of an SQLite job store, as the report's tests seed it."""
+    import sqlite3
+
+    with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
+        for row in rows:
+            connection.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                               tuple(row.values()))
+    connection.close()
+
+
+def job_row(task: str, state: str, created_at: float, **fields) -> dict:
+    """A row of the jobs table, for `insert_rows`."""
+    return {"id": str(uuid.uuid4()), "task": task, "state": state, "created_at": created_at, "args": "[]",
+            "kwargs": "{}", "queue": "schedcli", "app": "schedcli.app", **fields}
+
+
+def read_csv_sections(path: str) -> dict[str, list[list[str]]]:
+    """The report CSV as {section: [row, ...]} (header rows, whose first cell is `section`, left out)."""
+    import csv
+    import io
+
+    sections: dict[str, list[list[str]]] = {}
+    for row in csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8"), newline="")):
+        if row and row[0] != "section":
+            sections.setdefault(row[0], []).append(row[1:])
+    return sections
+
+
+def listed(cli_runner, *options) -> list[str]:
+    """The ids `schedcli list --json [options]` prints, in its order."""
+    import json
+
+    result = cli_runner("list", "--json", *options)
+    assert result.exit_code == 0, result.output
+    return [job["id"] for job in json.loads(result.stdout)]
+
+
+DOCTOR_FIX_SETTINGS = ('task_default_queue_type = "quorum"', 'task_default_exchange_type = "topic"',
+                       'broker_native_delayed_delivery_queue_type = "quorum"')
+
+
+def doctor(*args, timeout="0.5"):
+    """Run `schedcli [args] doctor --json`; the exit code and the checks by name."""
+    import json
+
+    result = run_schedcli(*args, "doctor", "--json", "--timeout", timeout)
+    report = json.loads(result.stdout)
+    assert report["ok"] == (result.returncode == 0), result.stdout
+    return result.returncode, {check["check"]: check for check in report["checks"]}

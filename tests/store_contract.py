@@ -424,3 +424,13 @@ def test_an_outcome_holding_half_a_surrogate_pair_is_stored_with_it_made_visible
     assert store.get(done.id).result == {"text": "half \\ud800 pair"}
     error = store.get(failed.id).error
     assert (error["message"], error["traceback"]) == ("lone \\udc80", "Traceback ...\nValueError: lone \\udc80\n")
+
+
+def test_a_retry_reported_after_the_retry_already_ran_keeps_the_count_and_the_end(store):
+    job = new_job()
+    send(store, job)
+    store.mark_started(job.id, "w1", NOW + 1)
+    store.mark_succeeded(job.id, "second time lucky", NOW + 2)  # the retry, run by another process, came first
+    assert not store.mark_retry(job.id, 1, NOW + 1, {"type": "OSError", "message": "not yet"})
+    done = store.get(job.id)
+    assert (done.state, done.retries, done.result) == ("SUCCESS", 1, "second time lucky")

@@ -414,10 +414,16 @@ class JobStore:
     def mark_retry(self, job_id: str, retries: int, next_retry_at: float | None, error: dict | None) -> bool:
         """The job failed and will be tried again at `next_retry_at`; `error` is {"type", "message", "traceback"}."""
         error = error or {}
-        return self._update(
-            "state = 'RETRY', retries = ?, next_retry_at = ?, error_type = ?, error_message = ?, traceback = ?",
-            (retries, next_retry_at, storable(error.get("type")), storable(error.get("message")),
-             storable(error.get("traceback"))), job_id)
+        if self._update(
+                "state = 'RETRY', retries = ?, next_retry_at = ?, error_type = ?, error_message = ?, traceback = ?",
+                (retries, next_retry_at, storable(error.get("type")), storable(error.get("message")),
+                 storable(error.get("traceback"))), job_id):
+            return True
+        # A retry due at once can run, and even end, on another worker process before this report is
+        # written: the job keeps its newer state, but not a lower count of tries.
+        with self._db.transaction() as tx:
+            tx.execute("UPDATE jobs SET retries = ? WHERE id = ? AND retries < ?", (retries, job_id, retries))
+        return False
 
     def mark_succeeded(self, job_id: str, result: Any, now: float) -> bool:
         return self._update(

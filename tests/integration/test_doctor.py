@@ -4,24 +4,13 @@ import json
 import time
 
 import pytest
+from helpers import DOCTOR_FIX_SETTINGS, doctor, free_port, run_schedcli
 
-from schedcli.store.schema import SCHEMA_VERSION
-
-from helpers import free_port, run_schedcli
 from schedcli.settings import resolve_settings
+from schedcli.store.schema import SCHEMA_VERSION
 
 CHECKS = ["rabbitmq", "alarms", "quorum queues", "delay topology", "app queues", "consumer_timeout", "cluster",
           "database", "unconfirmed", "workers"]
-FIX_SETTINGS = ('task_default_queue_type = "quorum"', 'task_default_exchange_type = "topic"',
-                'broker_native_delayed_delivery_queue_type = "quorum"')
-
-
-def doctor(*args, timeout="0.5"):
-    """Run `schedcli [args] doctor --json`; the exit code and the checks by name."""
-    result = run_schedcli(*args, "doctor", "--json", "--timeout", timeout)
-    report = json.loads(result.stdout)
-    assert report["ok"] == (result.returncode == 0), result.stdout
-    return result.returncode, {check["check"]: check for check in report["checks"]}
 
 
 def on_test_vhost(action) -> None:
@@ -65,7 +54,7 @@ def test_classic_queue_user_app_warns_with_the_settings_that_fix_it_and_exits_0(
     app_queues = checks["app queues"]
     assert app_queues["level"] == "warning"
     assert "consumer_timeout" in app_queues["detail"] and "workers hold them" in app_queues["detail"]
-    assert all(setting in app_queues["fix"] for setting in FIX_SETTINGS)
+    assert all(setting in app_queues["fix"] for setting in DOCTOR_FIX_SETTINGS)
     assert checks["delay topology"]["level"] == "ok"  # not used by such an app
     assert checks["workers"]["fix"] == "start one: schedcli --app userproj:app worker start"
 

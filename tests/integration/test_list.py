@@ -2,37 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import time
-
 import pytest
-
-from schedcli.store import JobStore
-
-from helpers import record_job
-
-
-
-
-@pytest.fixture
-def jobs(database_url):
-    """Five jobs in several states, by name."""
-    now = time.time()
-    with JobStore.open(database_url) as store:
-        return {
-            "later": record_job(store, state="SCHEDULED", created=now - 50, eta=now + 3 * 3600),
-            "sooner": record_job(store, state="SCHEDULED", created=now - 40, eta=now + 3600),
-            "queued": record_job(store, state="QUEUED", created=now - 30, task="schedcli.tasks.publish_article",
-                                 args=[7]),
-            "done": record_job(store, state="SUCCESS", created=now - 20),
-            "failed": record_job(store, state="FAILURE", created=now - 10),
-        }
-
-
-def listed(cli_runner, *options) -> list[str]:
-    result = cli_runner("list", "--json", *options)
-    assert result.exit_code == 0, result.output
-    return [job["id"] for job in json.loads(result.stdout)]
+from helpers import listed
 
 
 @pytest.mark.broker

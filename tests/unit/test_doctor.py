@@ -1,22 +1,11 @@
 """`schedcli doctor`: each check against the real RabbitMQ, real workers and a real job store."""
 
-import json
 import sqlite3
 
 from celery import Celery
+from helpers import DOCTOR_FIX_SETTINGS, doctor, free_port
 
-from helpers import free_port, run_schedcli
 from schedcli.doctor import OK, WARNING, app_queues_check, app_routes, parse_consumer_timeout
-FIX_SETTINGS = ('task_default_queue_type = "quorum"', 'task_default_exchange_type = "topic"',
-                'broker_native_delayed_delivery_queue_type = "quorum"')
-
-
-def doctor(*args, timeout="0.5"):
-    """Run `schedcli [args] doctor --json`; the exit code and the checks by name."""
-    result = run_schedcli(*args, "doctor", "--json", "--timeout", timeout)
-    report = json.loads(result.stdout)
-    assert report["ok"] == (result.returncode == 0), result.stdout
-    return result.returncode, {check["check"]: check for check in report["checks"]}
 
 
 def test_rabbitmqctl_answer_gives_consumer_timeout_and_listening_ports():
@@ -33,7 +22,7 @@ def test_classic_user_app_warns_about_consumer_timeout_and_names_the_fixing_sett
     assert check.level == WARNING
     assert "queue 'userproj': classic, on direct exchange 'userproj'" in check.detail
     assert "consumer_timeout (5 min)" in check.detail
-    assert all(setting in check.fix for setting in FIX_SETTINGS)
+    assert all(setting in check.fix for setting in DOCTOR_FIX_SETTINGS)
 
 
 def test_the_settings_doctor_recommends_make_a_user_app_pass():

@@ -6,12 +6,9 @@ import json
 import time
 
 import pytest
+from helpers import listed, record_job
 
 from schedcli.store import JobStore
-
-from helpers import record_job
-
-
 
 
 @pytest.fixture
@@ -27,12 +24,6 @@ def jobs(database_url):
             "done": record_job(store, state="SUCCESS", created=now - 20),
             "failed": record_job(store, state="FAILURE", created=now - 10),
         }
-
-
-def listed(cli_runner, *options) -> list[str]:
-    result = cli_runner("list", "--json", *options)
-    assert result.exit_code == 0, result.output
-    return [job["id"] for job in json.loads(result.stdout)]
 
 
 def test_waiting_jobs_come_first_soonest_due_then_the_others_newest_first(cli_runner, jobs):

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import sqlite3
 import subprocess
 import sys
-import uuid
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from helpers import insert_rows, job_row, read_csv_sections
 
 from schedcli.exceptions import BadInput, ReportsFolderError
+from schedcli.report import build_report, parse_formats, percentile
 from schedcli.store.reporting import PERIOD_WHERE, PERIOD_WHERE_SCAN
-from schedcli.report import (build_report, parse_formats,
-                             percentile)
 from schedcli.timeparse import parse_period
 
 NOW = 1_764_000_000.0  # 2025-11-24T16:00:00+00:00, on the hour
@@ -38,21 +34,11 @@ def store(database_url):
 @pytest.fixture
 def add_rows(store, database_url):
     """Insert rows straight into the store's tables: `add_rows("jobs", [{...}, ...])`."""
-    path = database_url.removeprefix("sqlite:///")
-
-    def add(table: str, rows: list[dict]) -> None:
-        with sqlite3.connect(path) as connection:
-            for row in rows:
-                connection.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                                   tuple(row.values()))
-        connection.close()
-
-    return add
+    return lambda table, rows: insert_rows(database_url, table, rows)
 
 
 def job(task="schedcli.tasks.echo", state="SUCCESS", created_at=NOW - HOUR, **fields) -> dict:
-    return {"id": str(uuid.uuid4()), "task": task, "state": state, "created_at": created_at, "args": "[]",
-            "kwargs": "{}", "queue": "schedcli", "app": "schedcli.app", **fields}
+    return job_row(task, state, created_at, **fields)
 
 
 def add_articles(add_rows, *articles: dict) -> None:
@@ -83,15 +69,6 @@ def run_report(store, tmp_path):
         return summary, calls
 
     return run
-
-
-def read_csv_sections(path: str) -> dict[str, list[list[str]]]:
-    """The report CSV as {section: [row, ...]} (header rows, whose first cell is `section`, left out)."""
-    sections: dict[str, list[list[str]]] = {}
-    for row in csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8"), newline="")):
-        if row and row[0] != "section":
-            sections.setdefault(row[0], []).append(row[1:])
-    return sections
 
 
 @pytest.mark.parametrize("text, seconds", [
