@@ -268,9 +268,10 @@ def make_job(**fields) -> Job:
 
 
 def insert_rows(database_url: str, table: str, rows: list[dict]) -> None:
-    """Rows straight into a table of an SQLite job store, as the report's tests seed it."""
+    """Rows straight into a table of an SQLite job store, as the report's tests seed it (the schema made first)."""
     import sqlite3
 
+    JobStore.open(database_url).close()
     with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
         for row in rows:
             connection.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",

@@ -434,3 +434,15 @@ def test_a_retry_reported_after_the_retry_already_ran_keeps_the_count_and_the_en
     assert not store.mark_retry(job.id, 1, NOW + 1, {"type": "OSError", "message": "not yet"})
     done = store.get(job.id)
     assert (done.state, done.retries, done.result) == ("SUCCESS", 1, "second time lucky")
+
+
+def test_a_second_copy_of_a_running_job_does_not_start_it_again_but_a_redelivery_does(store):
+    from schedcli.store.jobs import ALREADY_RUNNING
+
+    job = new_job()
+    send(store, job)
+    assert store.mark_started(job.id, "w1", NOW + 1, redelivered=False) == "STARTED"
+    assert store.mark_started(job.id, "w2", NOW + 2, redelivered=False) == ALREADY_RUNNING
+    assert store.get(job.id).worker == "w1"
+    assert store.mark_started(job.id, "w2", NOW + 3, redelivered=True) == "STARTED"  # w1 died with it
+    assert store.get(job.id).worker == "w2"

@@ -28,6 +28,10 @@ from schedcli.store.schema import (
 MIN_PREFIX = 8  # characters of an id that may stand for it, like git's short hashes
 RESULT_LIMIT = 64 * 1024  # bytes of a job's result kept, as JSON
 TRUNCATED = "schedcli_truncated"  # the key marking a result cut to RESULT_LIMIT
+# What `mark_started` answers for a second copy of a job that is running now.
+ALREADY_RUNNING = "ALREADY_RUNNING"
+# States a job starts from on a first delivery: waiting to run, or sent but not yet confirmed.
+WAITING = "('SENDING', 'SCHEDULED', 'QUEUED', 'RETRY')"
 PRUNE_BATCH = 2000  # jobs deleted per transaction: each holds the write lock for a few milliseconds
 
 
@@ -392,17 +396,23 @@ class JobStore:
             return tx.execute(f"UPDATE jobs SET {assignments} WHERE id = ? AND state IN {from_states}",
                               (*params, job_id)) == 1
 
-    def mark_started(self, job_id: str, worker: str | None, now: float) -> str | None:
+    def mark_started(self, job_id: str, worker: str | None, now: float, redelivered: bool = True) -> str | None:
         """A worker starts the job. Returns its state afterwards (STARTED unless it had already ended),
         or None when the store has no such job. An occurrence of an `--overlap skip` schedule whose previous
-        run is still running becomes SKIPPED instead."""
+        run is still running becomes SKIPPED instead.
+
+        A job already running starts again only from a message RabbitMQ `redelivered` (its worker died
+        with it); a second copy of the same id (sent again after a killed sender) gets ALREADY_RUNNING."""
+        starts_from = ACTIVE if redelivered else WAITING
         with self._db.transaction() as tx:
             if skip_if_overlapping(tx, job_id, now):
                 return "SKIPPED"
             if tx.execute(f"UPDATE jobs SET state = 'STARTED', worker = ?, started_at = ? "
-                          f"WHERE id = ? AND state IN {ACTIVE}", (worker, now, job_id)) == 1:
+                          f"WHERE id = ? AND state IN {starts_from}", (worker, now, job_id)) == 1:
                 return "STARTED"
             rows = tx.fetch("SELECT state FROM jobs WHERE id = ?", (job_id,))
+        if rows and not redelivered and rows[0][0] in ("STARTED", "PROGRESS"):
+            return ALREADY_RUNNING
         return rows[0][0] if rows else None
 
     def mark_progress(self, job_id: str, current: int | float, total: int | float | None,

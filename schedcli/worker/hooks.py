@@ -26,11 +26,13 @@ from celery import bootsteps, signals
 from celery.exceptions import TaskRevokedError
 from celery.utils.imports import symbol_by_name
 from celery.utils.log import get_logger
+from celery.worker.state import task_ready
 from kombu.common import QoS
 
 from schedcli.amqp.delays import undelayed_routing_key
 from schedcli.exceptions import DatabaseError
 from schedcli.store import FINAL_STATES, JobStore
+from schedcli.store.jobs import ALREADY_RUNNING
 from schedcli.store.jobs import storable
 
 logger = get_logger(__name__)
@@ -132,12 +134,13 @@ def claim(request) -> str | None:
     if store is None:
         return None
     now = time.time()
-    state = store.mark_started(request.id, request.hostname, now)
+    redelivered = bool((request.delivery_info or {}).get("redelivered"))
+    state = store.mark_started(request.id, request.hostname, now, redelivered)
     if state is None:
         eta = request.eta.timestamp() if isinstance(request.eta, datetime) else None
         queue = undelayed_routing_key((request.delivery_info or {}).get("routing_key") or "")
         store.ensure_job(request.id, request.name, request.args, request.kwargs, queue, _app_name, eta, now=now)
-        state = store.mark_started(request.id, request.hostname, now)
+        state = store.mark_started(request.id, request.hostname, now, redelivered)
     return state
 
 
@@ -152,6 +155,13 @@ def _gated(execute_using_pool):
                 state = None
                 logger.warning("Job store unavailable, running %s[%s] without checking for a cancel: %s",
                                self.name, self.id, exc)
+            if state == ALREADY_RUNNING:
+                # A second copy of the id (sent again for a killed sender): acknowledged, not run; the running
+                # copy reports the job's end.
+                logger.warning("Skipping job %s[%s]: a copy of it is running already", self.name, self.id)
+                task_ready(self)
+                self.acknowledge()
+                raise TaskRevokedError(self.id)
             if state in FINAL_STATES:
                 reason = "it was cancelled" if state == "CANCELLED" else f"it has already ended ({state})"
                 logger.warning("Skipping job %s[%s]: %s in the job store", self.name, self.id, reason)

@@ -287,6 +287,7 @@ def test_a_publish_run_again_after_a_crash_publishes_the_article_once(start_work
     first = wait_for_state(database_url, job_id, "SUCCESS")
     with JobStore.open(database_url) as store:
         published_at = store.articles.get(article_id).published_at
+    worker.stop()
     with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
         connection.execute("UPDATE jobs SET state = 'STARTED', result = NULL, finished_at = NULL WHERE id = ?",
                            (job_id,))
@@ -294,8 +295,13 @@ def test_a_publish_run_again_after_a_crash_publishes_the_article_once(start_work
     with Publisher(resolve_settings()) as publisher:
         outcome = publisher.publish([TaskMessage(job_id, "schedcli.tasks.publish_article", [article_id], {},
                                                  route=bundled_route())], time.time())
-    assert outcome.confirmed == [job_id]
-    worker.wait_for_log(f"Task schedcli.tasks.publish_article[{job_id}] succeeded", count=2)
+        assert outcome.confirmed == [job_id]
+        # Taken and never acknowledged, as by a worker that died: RabbitMQ delivers it again, marked redelivered.
+        channel = publisher.connection.channel()
+        assert channel.basic_get("schedcli", no_ack=False) is not None
+        channel.close()
+    worker = start_worker()
+    worker.wait_for_log(f"Task schedcli.tasks.publish_article[{job_id}] succeeded")
     again = wait_for_state(database_url, job_id, "SUCCESS")
 
     assert first.result["published"] is True
