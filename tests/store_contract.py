@@ -441,8 +441,8 @@ def test_a_second_copy_of_a_running_job_does_not_start_it_again_but_a_redelivery
 
     job = new_job()
     send(store, job)
-    assert store.mark_started(job.id, "w1", NOW + 1, redelivered=False) == "STARTED"
-    assert store.mark_started(job.id, "w2", NOW + 2, redelivered=False) == ALREADY_RUNNING
+    assert store.mark_started(job.id, "w1", NOW + 1, may_restart=False) == "STARTED"
+    assert store.mark_started(job.id, "w2", NOW + 2, may_restart=False) == ALREADY_RUNNING
     assert store.get(job.id).worker == "w1"
-    assert store.mark_started(job.id, "w2", NOW + 3, redelivered=True) == "STARTED"  # w1 died with it
+    assert store.mark_started(job.id, "w2", NOW + 3, may_restart=True) == "STARTED"  # w1 died with it
     assert store.get(job.id).worker == "w2"

@@ -396,14 +396,15 @@ class JobStore:
             return tx.execute(f"UPDATE jobs SET {assignments} WHERE id = ? AND state IN {from_states}",
                               (*params, job_id)) == 1
 
-    def mark_started(self, job_id: str, worker: str | None, now: float, redelivered: bool = True) -> str | None:
+    def mark_started(self, job_id: str, worker: str | None, now: float, may_restart: bool = True) -> str | None:
         """A worker starts the job. Returns its state afterwards (STARTED unless it had already ended),
         or None when the store has no such job. An occurrence of an `--overlap skip` schedule whose previous
         run is still running becomes SKIPPED instead.
 
-        A job already running starts again only from a message RabbitMQ `redelivered` (its worker died
-        with it); a second copy of the same id (sent again after a killed sender) gets ALREADY_RUNNING."""
-        starts_from = ACTIVE if redelivered else WAITING
+        A job already running starts again only when `may_restart`: a message RabbitMQ redelivered (its
+        worker died with it) or the job's own retry; a second copy of the same id (sent again after a killed
+        sender) gets ALREADY_RUNNING."""
+        starts_from = ACTIVE if may_restart else WAITING
         with self._db.transaction() as tx:
             if skip_if_overlapping(tx, job_id, now):
                 return "SKIPPED"
@@ -411,7 +412,7 @@ class JobStore:
                           f"WHERE id = ? AND state IN {starts_from}", (worker, now, job_id)) == 1:
                 return "STARTED"
             rows = tx.fetch("SELECT state FROM jobs WHERE id = ?", (job_id,))
-        if rows and not redelivered and rows[0][0] in ("STARTED", "PROGRESS"):
+        if rows and not may_restart and rows[0][0] in ("STARTED", "PROGRESS"):
             return ALREADY_RUNNING
         return rows[0][0] if rows else None
 

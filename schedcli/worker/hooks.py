@@ -134,13 +134,15 @@ def claim(request) -> str | None:
     if store is None:
         return None
     now = time.time()
-    redelivered = bool((request.delivery_info or {}).get("redelivered"))
-    state = store.mark_started(request.id, request.hostname, now, redelivered)
+    # A retry (Celery sends it under the same id, maybe before this job's retry is recorded) or a redelivery
+    # may start a job the store shows running; any other copy of a running job's id may not.
+    may_restart = bool((request.delivery_info or {}).get("redelivered") or request.request_dict.get("retries"))
+    state = store.mark_started(request.id, request.hostname, now, may_restart)
     if state is None:
         eta = request.eta.timestamp() if isinstance(request.eta, datetime) else None
         queue = undelayed_routing_key((request.delivery_info or {}).get("routing_key") or "")
         store.ensure_job(request.id, request.name, request.args, request.kwargs, queue, _app_name, eta, now=now)
-        state = store.mark_started(request.id, request.hostname, now, redelivered)
+        state = store.mark_started(request.id, request.hostname, now, may_restart)
     return state
 
 
