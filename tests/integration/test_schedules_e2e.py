@@ -151,11 +151,15 @@ def test_pause_stops_even_what_was_sent_ahead_and_resume_continues(start_worker,
 @pytest.mark.slow
 def test_overlap_skip_records_skipped_runs_while_one_still_runs(start_worker, cli_runner, database_url, tmp_path):
     """`--overlap skip`: occurrences due while the previous run holds are SKIPPED (shown by `list`), not run."""
-    start_worker(*WORKER, app_args=HOOKPROJ)
+    worker = start_worker(*WORKER, app_args=HOOKPROJ)
     release = tmp_path / "release"
     add(cli_runner, "slow", "hookproj.steps", str(release), "--overlap", "skip", app=HOOKPROJ)
-    wait_until(lambda: sum(job.state == "SKIPPED" for job in schedule_jobs(database_url, "slow")) >= 2,
-               timeout=20, what="two skipped runs")
+    try:
+        wait_until(lambda: sum(job.state == "SKIPPED" for job in schedule_jobs(database_url, "slow")) >= 2,
+                   timeout=25, what="two skipped runs")
+    except AssertionError as exc:
+        states = [(job.occurrence, job.state) for job in schedule_jobs(database_url, "slow")]
+        raise AssertionError(f"{exc}; the schedule's jobs: {states}; worker log:\n{worker.log}") from None
     release.write_text("go")
     jobs = wait_until(lambda: [job for job in schedule_jobs(database_url, "slow") if job.state == "SUCCESS"],
                       timeout=20, what="the long run finished")
