@@ -446,3 +446,27 @@ def test_a_second_copy_of_a_running_job_does_not_start_it_again_but_a_redelivery
     assert store.get(job.id).worker == "w1"
     assert store.mark_started(job.id, "w2", NOW + 3, may_restart=True) == "STARTED"  # w1 died with it
     assert store.get(job.id).worker == "w2"
+
+
+def test_cancel_matching_cancels_the_selected_waiting_jobs_a_batch_at_a_time_and_nothing_else(store):
+    later = NOW + 3600
+    chosen = [new_job(task="proj.newsletter", eta=later) for _ in range(7)]
+    other_task = new_job(task="proj.report", eta=later)
+    queued = new_job(task="proj.newsletter")
+    older = new_job(task="proj.newsletter", eta=later)
+    send(store, older, now=NOW - 7200)
+    send(store, *chosen, other_task, queued)
+    running = new_job(task="proj.newsletter")
+    send(store, running)
+    store.mark_started(running.id, "w0@box", NOW)
+
+    assert store.count_waiting(["SCHEDULED"], task="proj.newsletter", since=NOW - 60) == 7
+    batches = list(store.cancel_matching(["SCHEDULED"], NOW + 1, task="proj.newsletter", since=NOW - 60, batch=3))
+    assert batches == [3, 3, 1]
+    assert {store.get(job.id).state for job in chosen} == {"CANCELLED"}
+    assert {store.get(job.id).finished_at for job in chosen} == {NOW + 1}
+    assert [store.get(job.id).state for job in (other_task, queued, older, running)] == [
+        "SCHEDULED", "QUEUED", "SCHEDULED", "STARTED"]
+    assert store.count_waiting(["SCHEDULED", "QUEUED"], task="proj.newsletter") == 2
+    assert sum(store.cancel_matching(["SCHEDULED", "QUEUED"], NOW + 2, task="proj.newsletter")) == 2
+    assert store.get(running.id).state == "STARTED"

@@ -33,6 +33,7 @@ ALREADY_RUNNING = "ALREADY_RUNNING"
 # States a job starts from on a first delivery: waiting to run, or sent but not yet confirmed.
 WAITING = "('SENDING', 'SCHEDULED', 'QUEUED', 'RETRY')"
 PRUNE_BATCH = 2000  # jobs deleted per transaction: each holds the write lock for a few milliseconds
+CANCEL_BATCH = 1000  # jobs cancelled per transaction by `cancel_matching`, likewise
 
 
 _HALF_PAIR = re.compile("[\ud800-\udfff]")
@@ -466,6 +467,38 @@ class JobStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (job_id, storable(task), _dumps(list(args)), _dumps(dict(kwargs)), queue, app, state, eta, expires,
                  now))
+
+    @staticmethod
+    def _waiting_filter(states: Sequence[str], task: str | None, since: float | None) -> tuple[str, tuple]:
+        conditions, params = [f"state IN ({', '.join('?' * len(states))})"], [*states]
+        if task is not None:
+            conditions.append("task = ?")
+            params.append(task)
+        if since is not None:
+            conditions.append("created_at >= ?")
+            params.append(since)
+        return " AND ".join(conditions), tuple(params)
+
+    def count_waiting(self, states: Sequence[str], task: str | None = None, since: float | None = None) -> int:
+        """Jobs in one of `states` (waiting states), of `task`, sent since `since`: what `cancel_matching` would cancel."""
+        where, params = self._waiting_filter(states, task, since)
+        [(count,)] = self._db.fetch(f"SELECT COUNT(*) FROM jobs WHERE {where}", params)
+        return count
+
+    def cancel_matching(self, states: Sequence[str], now: float, task: str | None = None, since: float | None = None,
+                        batch: int = CANCEL_BATCH) -> Iterator[int]:
+        """Cancel the jobs `count_waiting` counts, `batch` at a time, each in a transaction of its own (senders and
+        workers wait for one short batch at most); yields how many each batch cancelled. The outer condition is
+        checked again on each row, so a job a worker started meanwhile is left alone."""
+        where, params = self._waiting_filter(states, task, since)
+        while True:
+            with self._db.transaction() as tx:
+                cancelled = tx.execute(
+                    f"UPDATE jobs SET state = 'CANCELLED', finished_at = ? WHERE {where} "
+                    f"AND id IN (SELECT id FROM jobs WHERE {where} LIMIT ?)", (now, *params, *params, batch))
+            if cancelled <= 0:
+                return
+            yield cancelled
 
     def count_finished(self, before: float, states: Sequence[str]) -> int:
         """Jobs in one of `states` (final states) that ended before `before`: what `prune` would delete."""

@@ -250,7 +250,12 @@ def test_an_unknown_or_malformed_article_id(refused):
                                   ("report", "run", "--period", "7x"), ("report", "run", "--format", "pdf"),
                                   ("reschedule", JOB), ("call", ECHO, "--in", "1h", "--at", "9am"),
                                   ("call", ECHO, "1", "--args", "[2]"), ("call", ECHO, "--key", ""),
-                                  ("call", ECHO, "--from-file", "-", "--key", "k")])
+                                  ("call", ECHO, "--from-file", "-", "--key", "k"),
+                                  ("cancel", "--state", "started"), ("cancel", "--state", "scheduled", "--terminate"),
+                                  ("cancel", JOB, "--state", "scheduled"), ("cancel", JOB, "--dry-run"),
+                                  ("retry", "--state", "success"), ("retry", JOB, "--task", ECHO),
+                                  ("prune", "--finished-before", "soonish"), ("prune", "--finished-before", "1d",
+                                                                              "--state", "scheduled")])
 def test_other_bad_option_values_are_bad_usage(refused, args):
     refused(2, "bad usage", *args)
 

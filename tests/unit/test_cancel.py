@@ -59,4 +59,41 @@ def test_cancelling_a_publish_job_puts_its_article_back_to_draft(cli_runner, dat
 def test_cancel_needs_an_id(cli_runner, database_url):
     result = cli_runner("cancel")
     assert result.exit_code == 2
-    assert "Missing argument 'ID...'" in result.stderr
+    assert "give the jobs to cancel as IDs, or select them with --state scheduled" in result.stderr
+
+
+def test_state_selects_waiting_jobs_of_a_task_and_dry_run_only_counts_them(cli_runner, database_url):
+    now = time.time()
+    with JobStore.open(database_url) as store:
+        newsletters = [record_job(store, state="SCHEDULED", created=now, eta=now + 60, task="proj.newsletter")
+                       for _ in range(3)]
+        report = record_job(store, state="SCHEDULED", created=now, eta=now + 60, task="proj.report")
+        running = record_job(store, state="STARTED", created=now, task="proj.newsletter")
+    result = cli_runner("cancel", "--state", "scheduled", "--task", "proj.newsletter", "--dry-run", "--json")
+    assert (result.exit_code, json.loads(result.stdout)) == (
+        0, {"cancelled": 3, "dry_run": True, "states": ["SCHEDULED"], "task": "proj.newsletter"})
+    with JobStore.open(database_url) as store:
+        assert {store.get(job_id).state for job_id in newsletters} == {"SCHEDULED"}
+
+    result = cli_runner("cancel", "--state", "scheduled", "--task", "proj.newsletter")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "Cancelled 3 SCHEDULED job(s) of proj.newsletter\n")
+    with JobStore.open(database_url) as store:
+        assert {store.get(job_id).state for job_id in newsletters} == {"CANCELLED"}
+        assert (store.get(report).state, store.get(running).state) == ("SCHEDULED", "STARTED")
+    result = cli_runner("cancel", "--state", "scheduled", "--state", "queued", "--since", "1h")
+    assert (result.exit_code, result.stderr) == (0, "Cancelled 1 SCHEDULED/QUEUED job(s)\n")
+
+
+def test_a_selection_is_refused_when_it_is_not_a_waiting_state_or_mixes_ids(cli_runner, database_url):
+    cases = [
+        (("cancel", "--state", "started"), "STARTED jobs are not waiting; --state selects SCHEDULED, QUEUED, RETRY"),
+        (("cancel", "--state", "scheduled", "--terminate"), "--terminate stops running jobs given as IDs"),
+        (("cancel", "3f2c9a1e", "--state", "scheduled"), "either as IDs or with --state, not both"),
+        (("cancel", "3f2c9a1e", "--task", "proj.x"), "--task goes with --state"),
+        (("cancel", "3f2c9a1e", "--dry-run"), "--dry-run goes with --state"),
+        (("cancel", "--state", "bogus"), "unknown state 'BOGUS'"),
+    ]
+    for args, message in cases:
+        result = cli_runner(*args)
+        assert result.exit_code == 2, args
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
