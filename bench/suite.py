@@ -23,7 +23,7 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import bulk, lateness, memory, prune_bench, schedules_topup, serve_bench, single_send, startup, store_reads
+from bench import bulk, lateness, memory, million, prune_bench, schedules_topup, serve_bench, single_send, startup, store_reads
 from bench.harness import REPO, Bench, Row, Target, rabbitmqctl, scratch_folder
 
 PARSE_TARGET_US = 1000.0
@@ -72,6 +72,7 @@ FIGURES = {
     "schedules": schedules_topup.run,
     "prune": prune_bench.run,
     "serve": serve_bench.run,
+    "million": million.run,
 }
 
 

@@ -32,7 +32,8 @@ TRUNCATED = "schedcli_truncated"  # the key marking a result cut to RESULT_LIMIT
 ALREADY_RUNNING = "ALREADY_RUNNING"
 # States a job starts from on a first delivery: waiting to run, or sent but not yet confirmed.
 WAITING = "('SENDING', 'SCHEDULED', 'QUEUED', 'RETRY')"
-PRUNE_BATCH = 2000  # jobs deleted per transaction: each holds the write lock for a few milliseconds
+PRUNE_BATCH = 500  # jobs deleted per transaction: on a million-row SQLite store, tens of milliseconds each
+PRUNE_PAUSE_LIMIT = 0.1  # seconds: SQLite's longest wait between two tries of a waiting writer
 CANCEL_BATCH = 1000  # jobs cancelled per transaction by `cancel_matching`, likewise
 
 
@@ -351,13 +352,7 @@ class JobStore:
                   scheduled_only: bool = False, limit: int = 50) -> list[Job]:
         """Jobs matching every filter given. `scheduled_only`: the ones waiting to run, soonest due first;
         otherwise newest first. `since` keeps jobs created at or after it."""
-        filters, params = [], []
-        if task is not None:
-            filters.append("task = ?")
-            params.append(task)
-        if since is not None:
-            filters.append("created_at >= ?")
-            params.append(since)
+        filters, params = self._task_and_since(task, since)
         if not scheduled_only:
             if states:
                 filters.append(f"state IN ({', '.join('?' * len(states))})")
@@ -469,15 +464,20 @@ class JobStore:
                  now))
 
     @staticmethod
-    def _waiting_filter(states: Sequence[str], task: str | None, since: float | None) -> tuple[str, tuple]:
-        conditions, params = [f"state IN ({', '.join('?' * len(states))})"], [*states]
+    def _task_and_since(task: str | None, since: float | None) -> tuple[list[str], list]:
+        """SQL conditions (and their parameters) for jobs of `task` created at or after `since`, either optional."""
+        conditions, params = [], []
         if task is not None:
             conditions.append("task = ?")
             params.append(task)
         if since is not None:
             conditions.append("created_at >= ?")
             params.append(since)
-        return " AND ".join(conditions), tuple(params)
+        return conditions, params
+
+    def _waiting_filter(self, states: Sequence[str], task: str | None, since: float | None) -> tuple[str, tuple]:
+        conditions, params = self._task_and_since(task, since)
+        return " AND ".join([f"state IN ({', '.join('?' * len(states))})", *conditions]), (*states, *params)
 
     def count_waiting(self, states: Sequence[str], task: str | None = None, since: float | None = None) -> int:
         """Jobs in one of `states` (waiting states), of `task`, sent since `since`: what `cancel_matching` would cancel."""
@@ -512,6 +512,7 @@ class JobStore:
         sender or worker waits for one short batch at most; yields how many each batch deleted."""
         marks = ", ".join("?" * len(states))
         while True:
+            started = time.monotonic()
             with self._db.transaction() as tx:
                 deleted = tx.execute(
                     f"DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_at < ? AND state IN ({marks}) "
@@ -519,6 +520,9 @@ class JobStore:
             if deleted <= 0:
                 return
             yield deleted
+            # SQLite does not queue writers: one that waits polls, at intervals up to about half of what it has
+            # waited (at most 100 ms). A pause as long as the batch lets it in before the next batch starts.
+            time.sleep(min(time.monotonic() - started, PRUNE_PAUSE_LIMIT))
 
     def link_retry(self, old_id: str, new_id: str) -> None:
         """`new_id` retries `old_id` (it was recorded with `retry_of`): the old job points to it."""
