@@ -3,9 +3,12 @@
 Sent with `schedcli call TASK --from-file jobs.jsonl -q` as a user sends them (900,000 of one task,
 100,000 of another), into a vhost and a SQLite store of their own. Then, with every job waiting:
 
-- the send rate; RabbitMQ's memory per waiting job (`rabbitmqctl status`: the node's total, and
-  the queue processes', before and after) and what the delay levels are (quorum or classic queues);
-  the store's bytes per job;
+- the send rate; RabbitMQ's memory per waiting job (the node's RSS from `rabbitmqctl status`, and
+  the vhost's queue processes' from `list_queues memory`, before and after), how many message
+  bodies the queues hold in RAM (`messages_ram`), and what the delay levels are (quorum queues:
+  on RabbitMQ 3.10 and later they keep bodies on disk only, so a classic-queue alternative, which
+  Celery's `broker_native_delayed_delivery_queue_type` allows, would not hold less); the store's
+  bytes per job;
 - `schedcli status ID` and `schedcli list --scheduled` at 1,000,000 rows (target < 150 ms each),
   against `schedcli --help` (the start-up every command pays);
 - `schedcli cancel --state scheduled --task T` of the 100,000 jobs of the second task (target < 30 s);
@@ -46,13 +49,13 @@ def write_jobs_file(path: Path, numbers: range, count: int) -> None:
             lines.write(f'{{"args": [{n}], "in": "{delay_of(n, count)}s"}}\n')
 
 
-def rabbitmq_memory() -> dict[str, int]:
-    """The node's memory in bytes: its total and what its queue processes and message store hold."""
-    memory = json.loads(rabbitmqctl("status", "--formatter", "json"))["memory"]
-    total = memory["total"]
-    return {"total": total["rss"] if isinstance(total, dict) else total,
-            "queues": sum(memory.get(name, 0) for name in (
-                "queue_procs", "quorum_queue_procs", "quorum_ets", "msg_index", "binary"))}
+def rabbitmq_memory(broker_url: str) -> dict[str, int]:
+    """Bytes of memory: the node's (RSS, which other vhosts' work moves too) and the vhost's queue processes'."""
+    total = json.loads(rabbitmqctl("status", "--formatter", "json"))["memory"]["total"]
+    out = rabbitmqctl("list_queues", "-p", vhost_of(broker_url), "name", "memory", "messages_ram")
+    rows = [line.split() for line in out.splitlines() if len(line.split()) == 3 and line.split()[1].isdigit()]
+    return {"node": total["rss"] if isinstance(total, dict) else total,
+            "queues": sum(int(row[1]) for row in rows), "messages_ram": sum(int(row[2]) for row in rows)}
 
 
 def queue_types(broker_url: str) -> dict[str, str]:
@@ -86,7 +89,7 @@ def measure(bench: Bench, count: int) -> dict:
         env = bench.environment(broker_url, database_url)
         bench.run(schedcli("call", MAIN_TASK, "--in", "1h", "-q"), env)  # the topology, as a worker declares it
         time.sleep(2)
-        before = rabbitmq_memory()
+        before = rabbitmq_memory(broker_url)
         elapsed = 0.0
         for task, jobs_file in ((CANCELLED_TASK, cancel_file), (MAIN_TASK, main_file)):
             with open(jobs_file) as stdin:
@@ -95,9 +98,10 @@ def measure(bench: Bench, count: int) -> dict:
         bench.log(f"[bench] million: {count:,} jobs sent in {elapsed:.0f} s")
         wait_until(lambda: delayed_count(broker_url) == count + 1, 300, f"all {count:,} jobs in the delay queues")
         time.sleep(5)
-        after = rabbitmq_memory()
-        figures["rabbitmq_bytes_per_job"] = (after["total"] - before["total"]) / count
+        after = rabbitmq_memory(broker_url)
+        figures["rabbitmq_bytes_per_job"] = (after["node"] - before["node"]) / count
         figures["rabbitmq_queue_bytes_per_job"] = (after["queues"] - before["queues"]) / count
+        figures["rabbitmq_messages_in_ram"] = after["messages_ram"]
         figures["delay_level_type"] = sorted({kind for name, kind in queue_types(broker_url).items()
                                               if name.startswith("celery_delayed_")})
         store_file = Path(database_url.removeprefix("sqlite:///"))
@@ -130,8 +134,9 @@ def rows(figures: dict) -> list[Row]:
     return [
         Row(f"12 send {count:,} jobs due over 24 h (bulk)", figures["send_per_second"], None, "jobs/s"),
         Row("12 RabbitMQ memory per waiting job", figures["rabbitmq_bytes_per_job"], None, "bytes",
-            note=f"node RSS growth over {count:,} jobs in {kind} delay levels; queue processes, quorum ETS, "
-                 f"message index and binaries: {figures['rabbitmq_queue_bytes_per_job']:,.0f} bytes per job"),
+            note=f"growth of the node's RSS over {count:,} jobs in {kind} delay levels (other work on the node "
+                 f"moves it too); of the vhost's queue processes: {figures['rabbitmq_queue_bytes_per_job']:,.0f} "
+                 f"bytes per job; message bodies held in RAM: {figures['rabbitmq_messages_in_ram']:,}"),
         Row("12 store size per job (SQLite)", figures["store_bytes_per_job"], None, "bytes"),
         Row(f"12 schedcli status ID ({count:,} jobs)", figures["status_ms"], figures["help_ms"], "ms", latency,
             "schedcli --help"),

@@ -71,7 +71,7 @@ def measure(rows: int) -> dict:
 def run(bench) -> list[Row]:
     rows = bench.size(1_000_000, 100_000)
     m = measure(rows)
-    label = f"prune {m['deleted']:,} of {rows:,} jobs"
+    label = f"10 prune {m['deleted']:,} of {rows:,} jobs"
     return [
         Row(f"{label}: a concurrent send's slowest store write", m["stall_seconds"], m["baseline_stall_seconds"], "s",
             Target(STALL_TARGET_SECONDS), "the same sender with no prune"),
