@@ -32,6 +32,7 @@ REPORT_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src
 REPORT_NAME = re.compile(r"[A-Za-z0-9._-]+\.(html|csv)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
+NEXT_RUNS = 3  # next runs shown per schedule on its page
 router = APIRouter(include_in_schema=False)
 
 
@@ -101,6 +102,20 @@ def dashboard(request: Request, state: str | None = None, task: str | None = Non
     return render(request, "index.html", scheduled=scheduled, recent=recent, failed=failed,
                   reports=report_files(settings.reports_dir), filters={"state": state, "task": task, "since": since},
                   problem=problem)
+
+
+@router.get("/schedules", response_class=HTMLResponse)
+def schedules_page(request: Request):
+    """Every schedule with its next runs (countdowns), last run, the runs sent ahead, and pause/resume/run."""
+    from schedcli.schedules.editing import describe, next_runs
+
+    now = time.time()
+    with JobStore.open(request.app.state.context.settings.database_url) as store:
+        rows = [{"schedule": schedule, "described": describe(schedule), "next": next_runs(schedule, now, NEXT_RUNS),
+                 "last_run": store.schedules.last_run(schedule.name),
+                 "sent_ahead": len(store.schedules.waiting(schedule.name, limit=1000))}
+                for schedule in store.schedules.all()]
+    return render(request, "schedules.html", schedules=rows)
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)

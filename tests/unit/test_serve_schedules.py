@@ -132,3 +132,24 @@ def test_with_a_token_the_schedules_need_the_bearer(settings):
         assert web.get("/api/schedules").status_code == 401
         assert web.post("/api/schedules/weekly-report/pause").status_code == 401
         assert web.get("/api/schedules", headers={"Authorization": "Bearer right"}).status_code == 200
+
+
+HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)> \x1b[2J'
+
+
+def test_the_schedules_page_shows_next_runs_and_buttons_and_data_as_text(settings, web):
+    stored_schedule(settings, args=[HOSTILE])
+    stored_schedule(settings, name="nightly", every="every day at 3:00", paused=True)
+    page = web.get("/schedules")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert '<a href="/schedules">Schedules</a>' in page.text  # in the nav
+    assert "<script>alert" not in page.text and "<img src=x" not in page.text and "\x1b" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    weekly = page.text.split('data-schedule="weekly-report"')[1].split("</tr>")[0]
+    assert weekly.count('class="countdown"') == 3  # its next three runs, with countdowns
+    assert 'data-schedule-action="pause"' in weekly and 'data-schedule-action="run"' in weekly
+    nightly = page.text.split('data-schedule="nightly"')[1].split("</tr>")[0]
+    assert "PAUSED" in nightly and 'data-schedule-action="resume"' in nightly and "countdown" not in nightly
+    assert f'<meta name="csrf-token" content="{web.app.state.context.access.csrf}">' in page.text
+    assert 'href="/schedules"' in web.get("/").text
