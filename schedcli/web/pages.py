@@ -174,9 +174,35 @@ def _local_path(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
+def swagger_ui_folder() -> Path | None:
+    """Where the swagger-ui-bundle-v2 package keeps Swagger UI's files; None when it is not installed."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return None
+    folder = Path(str(swagger_ui_path))
+    return folder if (folder / "swagger-ui-bundle.js").is_file() else None
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request):
+    """The OpenAPI page (Swagger UI), from files this server serves itself: no CDN, and no inline script."""
+    return render(request, "docs.html", swagger=swagger_ui_folder() is not None)
+
+
+@router.get("/static/swagger-ui/{name}")
+def swagger_ui_file(name: str):
+    files = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8", "swagger-ui.css": "text/css; charset=utf-8"}
+    folder = swagger_ui_folder()
+    if name not in files or folder is None:
+        return Response("not found", 404, media_type="text/plain")
+    return FileResponse(folder / name, media_type=files[name], headers={"Cache-Control": "public, max-age=86400"})
+
+
 @router.get("/static/{name}")
 def static_file(name: str):
-    files = {"dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8"}
+    files = {"dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8",
+             "docs.js": "text/javascript; charset=utf-8"}
     if name not in files:
         return Response("not found", 404, media_type="text/plain")
     return FileResponse(HERE / "static" / name, media_type=files[name], headers={"Cache-Control": "no-cache"})

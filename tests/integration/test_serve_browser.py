@@ -110,3 +110,25 @@ def test_the_schedules_page_shows_next_runs_and_pauses_resumes_and_runs_one(
         assert store.get(job_id).schedule == "hourly-echo"
     assert page.evaluate("window.pwned") is None and page.dialogs == []
     assert (tmp_path / "schedules.png").stat().st_size > 0
+
+
+def test_the_api_docs_render_with_every_request_to_another_host_refused(server, browser_page, tmp_path):
+    page = browser_page
+    elsewhere, errors = [], []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+
+    def only_this_server(route):
+        if route.request.url.startswith(server.base_url):
+            return route.continue_()
+        elsewhere.append(route.request.url)
+        return route.abort()
+
+    page.route("**/*", only_this_server)
+    page.goto(server.base_url + "/")
+    page.get_by_role("link", name="API").click()
+    page.wait_for_url("**/docs")
+    page.locator(".swagger-ui .opblock-summary-path", has_text="/api/schedules/{name}/pause").wait_for()
+    assert page.locator(".swagger-ui .opblock").count() >= 20
+    assert "schedcli" in page.locator(".swagger-ui .info .title").inner_text()
+    page.screenshot(path=str(tmp_path / "docs.png"), full_page=False)
+    assert elsewhere == [] and errors == []
