@@ -23,8 +23,8 @@ def command(application, host, port, token, cors_origins, access_log):
     """Serve the HTTP API (for web apps) and the dashboard (for people).
 
     The API sends and steers jobs as the CLI does, over one RabbitMQ connection kept open:
-    POST /api/jobs, GET /api/jobs/ID, GET /api/jobs/ID/events (live), /api/when, /api/health,
-    /metrics; OpenAPI at /docs. See docs/serve.md. Bound to 127.0.0.1 by default; binding
+    POST /api/jobs, GET /api/jobs/ID, GET /api/jobs/ID/events (live), /api/schedules, /api/when,
+    /api/health, /metrics; OpenAPI at /docs. See docs/serve.md. Bound to 127.0.0.1 by default; binding
     anywhere else refuses to start without a token.
 
     \b

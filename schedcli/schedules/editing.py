@@ -103,13 +103,17 @@ def remove_schedule(settings: Settings, name: str, now: float | None = None) -> 
         return store.schedules.remove(name, now)
 
 
+def run_request(schedule: Schedule) -> JobRequest:
+    """The job of one run of `schedule` now, outside its occurrences (it shows as the schedule's)."""
+    return JobRequest(task=schedule.task, args=list(schedule.args), kwargs=dict(schedule.kwargs),
+                      schedule=schedule.name)
+
+
 def run_schedule_now(settings: Settings, name: str) -> Job:
     """Send one run of the schedule's task now, outside its occurrences (it shows as the schedule's)."""
     with JobStore.open(settings.database_url) as store:
         schedule = store.schedules.get(name)
-    request = JobRequest(task=schedule.task, args=list(schedule.args), kwargs=dict(schedule.kwargs),
-                         schedule=schedule.name)
-    [result] = Dispatcher(settings, queue=schedule.queue).send([request])
+    [result] = Dispatcher(settings, queue=schedule.queue).send([run_request(schedule)])
     if result.error:
         raise BrokerUnavailable(f"job not sent: {result.error}")
     return result.job

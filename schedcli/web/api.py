@@ -344,3 +344,139 @@ def get_health(request: Request):
     healthy = all(check.level != "error" for check in checks)
     return json_response({"ok": healthy, "checks": [check.to_json() for check in checks]}, 200 if healthy else 503)
 
+
+
+# -- schedules ----------------------------------------------------------------------------------
+
+SCHEDULE_FIELDS = frozenset({"name", "every", "task", "args", "kwargs", "queue", "key_prefix", "expires", "catch_up",
+                             "overlap", "start", "until", "replace", "tz"})
+
+
+def schedule_view(store, schedule, now: float, count: int = 1) -> dict:
+    """A schedule as `schedule list --json` prints it (`count` next runs; `show --json` gives 5)."""
+    from schedcli.schedules.editing import schedule_json
+
+    return schedule_json(schedule, now, store.schedules.last_run(schedule.name), count=count)
+
+
+def viewed(settings, schedule, count: int = 1) -> dict:
+    """`schedule_view` of a schedule just changed, read in a store opened for it (call it off the event loop)."""
+    with JobStore.open(settings.database_url) as store:
+        return schedule_view(store, schedule, time.time(), count)
+
+
+@router.get("/schedules")
+def get_schedules(request: Request):
+    """The schedules, as `schedule list --json` prints them: next run, last run and its state, paused."""
+    now = time.time()
+    with JobStore.open(context(request).settings.database_url) as store:
+        return json_response([schedule_view(store, schedule, now) for schedule in store.schedules.all()])
+
+
+@router.get("/schedules/{name}")
+def get_schedule(request: Request, name: str, count: int = 5):
+    """One schedule as `schedule show --json` prints it: its next `count` runs, "sent_ahead" and "recent_runs"."""
+    if not 1 <= count <= 1000:
+        raise BadInput("count must be between 1 and 1000")
+    now = time.time()
+    with JobStore.open(context(request).settings.database_url) as store:
+        row = schedule_view(store, store.schedules.get(name), now, count)
+        row.update(sent_ahead=[job.to_json() for job in store.schedules.waiting(name)],
+                   recent_runs=[job.to_json() for job in store.schedules.recent_runs(name)])
+    return json_response(row)
+
+
+@router.post("/schedules", status_code=201)
+async def post_schedule(request: Request):
+    """Add a schedule as `schedule add --json` does: {"name", "every", "task", "args", "kwargs", "queue", "key_prefix",
+    "expires", "catch_up", "overlap", "start", "until", "replace", "tz"}; 201 with it (200 when it replaced one)."""
+    from dataclasses import replace as with_values
+
+    from schedcli.schedules.editing import add_schedule
+    from schedcli.schedules.expressions import looks_recurring
+
+    ctx = context(request)
+    body = await read_object(request, SCHEDULE_FIELDS)
+    name, task, every = _text(body, "name"), _text(body, "task"), (_text(body, "every") or "").strip()
+    if not name:
+        raise BadInput('"name" is required: the schedule\'s name, e.g. "weekly-report"')
+    if not task:
+        raise BadInput('"task" is required: the name of a task of the app, e.g. "schedcli.tasks.echo"')
+    if not every:
+        raise BadInput('"every" is required: when it runs, e.g. "monday 9am", "15m" or "0 9 * * 1-5"')
+    replace = body.get("replace", False)
+    if not isinstance(replace, bool):
+        raise BadInput('"replace" must be true or false')
+    zone = zone_of(body, ctx.settings)
+    now = time.time()
+    now_dt = datetime.fromtimestamp(now, timezone.utc)
+    moments = {field: parse_when(_text(body, field), now_dt, zone).eta.timestamp()
+               for field in ("start", "until") if _text(body, field) is not None}
+    expires = _text(body, "expires")
+    expires_after = None if expires is None else parse_when(expires, now_dt, zone, relative_only=True).countdown
+    settings = with_values(ctx.settings, timezone=zone)  # an expression without a zone is read in this one
+
+    def add():
+        change = add_schedule(settings, name, every if looks_recurring(every) else f"every {every}", task,
+                            body.get("args", []), body.get("kwargs", {}), queue=_text(body, "queue"),
+                            expires_after=expires_after, catch_up=_text(body, "catch_up") or "last",
+                            overlap=_text(body, "overlap") or "allow", start=moments.get("start"),
+                            until=moments.get("until"), key_prefix=_text(body, "key_prefix"), replace=replace,
+                            now=now)
+        return change.schedule.revision, viewed(ctx.settings, change.schedule, count=5)
+
+    revision, row = await run_in_threadpool(add)
+    return json_response(row, 200 if revision > 1 else 201)
+
+
+@router.delete("/schedules/{name}")
+async def delete_schedule(request: Request, name: str):
+    """Remove a schedule and cancel what it sent ahead (as `schedule remove`); its past runs keep its name."""
+    from schedcli.schedules.editing import remove_schedule
+
+    cancelled = await run_in_threadpool(remove_schedule, context(request).settings, name)
+    return json_response({"name": name, "removed": True, "cancelled": cancelled})
+
+
+@router.post("/schedules/{name}/pause")
+async def pause_schedule(request: Request, name: str):
+    """Pause a schedule (as `schedule pause`): no run starts after this answers; the schedule, with "cancelled"."""
+    from schedcli.schedules.editing import pause_schedule as pause
+
+    settings = context(request).settings
+
+    def change():
+        done = pause(settings, name)
+        return {**viewed(settings, done.schedule), "cancelled": done.cancelled}
+
+    return json_response(await run_in_threadpool(change))
+
+
+@router.post("/schedules/{name}/resume")
+async def resume_schedule(request: Request, name: str):
+    """Resume a schedule from its next run (as `schedule resume`); the schedule, with "sent" (occurrences sent)."""
+    from schedcli.schedules.editing import resume_schedule as resume
+
+    settings = context(request).settings
+
+    def change():
+        done = resume(settings, name)
+        return {**viewed(settings, done.schedule), "sent": done.top_up.sent if done.top_up else 0}
+
+    return json_response(await run_in_threadpool(change))
+
+
+@router.post("/schedules/{name}/run", status_code=201)
+async def run_schedule(request: Request, name: str):
+    """Run a schedule's task once now, besides its occurrences (as `schedule run`); 201 with the job."""
+    from schedcli.schedules.editing import run_request
+
+    ctx = context(request)
+
+    def read():
+        with JobStore.open(ctx.settings.database_url) as store:
+            return store.schedules.get(name)
+
+    schedule = await run_in_threadpool(read)
+    ctx.publisher.check_task(schedule.task, schedule.queue)
+    return await send_job(request, run_request(schedule), schedule.queue)

@@ -34,7 +34,8 @@ def create_app(settings: Settings, *, token: str | None = None, cors_origins: tu
         finally:
             await run_in_threadpool(context.publisher.stop)
 
-    app = FastAPI(title="schedcli", version=__version__, lifespan=lifespan,
+    # /docs is the dashboard's own page (pages.api_docs): FastAPI's loads Swagger UI from a CDN, with inline script.
+    app = FastAPI(title="schedcli", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Schedule Celery jobs on RabbitMQ over HTTP: the API of `schedcli serve`.")
     app.state.context = context
     for kind, handler in HANDLERS.items():

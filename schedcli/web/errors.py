@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 
 from schedcli.exceptions import (
     BadInput, BrokerUnavailable, ConfigError, DatabaseError, ReportsFolderError, SchedcliError, UnknownJob,
+    UnknownSchedule,
 )
 from schedcli.web.security import BodyTooLarge
 
@@ -27,6 +28,7 @@ STATUS_BY_ERROR = (
     (BodyTooLarge, 413),
     (BadInput, 400),
     (UnknownJob, 404),
+    (UnknownSchedule, 404),
     (BrokerUnavailable, 503),
     (DatabaseError, 503),
     (ConfigError, 500),

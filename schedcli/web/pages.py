@@ -32,6 +32,7 @@ REPORT_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src
 REPORT_NAME = re.compile(r"[A-Za-z0-9._-]+\.(html|csv)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
+NEXT_RUNS = 3  # next runs shown per schedule on its page
 router = APIRouter(include_in_schema=False)
 
 
@@ -103,6 +104,20 @@ def dashboard(request: Request, state: str | None = None, task: str | None = Non
                   problem=problem)
 
 
+@router.get("/schedules", response_class=HTMLResponse)
+def schedules_page(request: Request):
+    """Every schedule with its next runs (countdowns), last run, the runs sent ahead, and pause/resume/run."""
+    from schedcli.schedules.editing import describe, next_runs
+
+    now = time.time()
+    with JobStore.open(request.app.state.context.settings.database_url) as store:
+        rows = [{"schedule": schedule, "described": describe(schedule), "next": next_runs(schedule, now, NEXT_RUNS),
+                 "last_run": store.schedules.last_run(schedule.name),
+                 "sent_ahead": len(store.schedules.waiting(schedule.name, limit=1000))}
+                for schedule in store.schedules.all()]
+    return render(request, "schedules.html", schedules=rows)
+
+
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(request: Request, job_id: str):
     """One job: arguments, state, live progress, result or traceback, and what can be done with it."""
@@ -159,9 +174,35 @@ def _local_path(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
+def swagger_ui_folder() -> Path | None:
+    """Where the swagger-ui-bundle-v2 package keeps Swagger UI's files; None when it is not installed."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return None
+    folder = Path(str(swagger_ui_path))
+    return folder if (folder / "swagger-ui-bundle.js").is_file() else None
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request):
+    """The OpenAPI page (Swagger UI), from files this server serves itself: no CDN, and no inline script."""
+    return render(request, "docs.html", swagger=swagger_ui_folder() is not None)
+
+
+@router.get("/static/swagger-ui/{name}")
+def swagger_ui_file(name: str):
+    files = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8", "swagger-ui.css": "text/css; charset=utf-8"}
+    folder = swagger_ui_folder()
+    if name not in files or folder is None:
+        return Response("not found", 404, media_type="text/plain")
+    return FileResponse(folder / name, media_type=files[name], headers={"Cache-Control": "public, max-age=86400"})
+
+
 @router.get("/static/{name}")
 def static_file(name: str):
-    files = {"dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8"}
+    files = {"dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8",
+             "docs.js": "text/javascript; charset=utf-8"}
     if name not in files:
         return Response("not found", 404, media_type="text/plain")
     return FileResponse(HERE / "static" / name, media_type=files[name], headers={"Cache-Control": "no-cache"})

@@ -168,3 +168,38 @@ def test_health_metrics_workers_and_reports(server, start_worker):
     published = api.post(f"/api/articles/{article['id']}/publish", json={"in": "1h"})
     assert published.status_code == 201 and published.json()["args"] == [article["id"]]
     assert api.post("/api/articles/9999/publish", json={}).status_code == 404
+
+
+@pytest.mark.slow
+def test_schedules_over_the_api_run_pause_resume_run_now_and_go(server, start_worker, broker_url, database_url):
+    api = server().client
+    bad = api.post("/api/schedules", json={"name": "pulse", "task": "schedcli.tasks.echo", "every": "blue moon"})
+    assert bad.status_code == 400 and bad.json()["code"] == 2
+    assert api.get("/api/schedules").json() == []
+    assert all(ready == 0 for ready, _ in queue_counts(broker_url).values())  # nothing sent
+
+    start_worker()
+    added = api.post("/api/schedules", json={"name": "pulse", "task": "schedcli.tasks.echo", "args": ["beat"],
+                                             "every": "2s", "until": "in 9s"})
+    assert added.status_code == 201, added.text
+    assert added.json()["recurrence"] == "every 2s" and added.json()["next"]
+    assert api.post("/api/schedules", json={"name": "pulse", "task": "schedcli.tasks.echo",
+                                            "every": "2s"}).status_code == 400  # taken, no "replace"
+    deadline = time.monotonic() + 30
+    while (api.get("/api/schedules/pulse").json()["last_run"] or {}).get("state") != "SUCCESS":
+        assert time.monotonic() < deadline, api.get("/api/schedules/pulse").text
+        time.sleep(0.2)
+
+    paused = api.post("/api/schedules/pulse/pause")
+    assert paused.status_code == 200 and paused.json()["paused"] is True
+    assert api.get("/api/schedules/pulse").json()["sent_ahead"] == []
+    run = api.post("/api/schedules/pulse/run")
+    assert run.status_code == 201, run.text
+    assert run.json()["schedule"] == "pulse" and run.json()["args"] == ["beat"]
+    assert wait_for_state(database_url, run.json()["id"], "SUCCESS", timeout=20).schedule == "pulse"
+    resumed = api.post("/api/schedules/pulse/resume")
+    assert resumed.status_code == 200 and resumed.json()["paused"] is False
+
+    removed = api.delete("/api/schedules/pulse")
+    assert removed.status_code == 200 and removed.json()["removed"] is True
+    assert api.get("/api/schedules/pulse").status_code == 404

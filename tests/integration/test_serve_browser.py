@@ -7,11 +7,13 @@ Playwright is launched with `executable_path` to the system's browser: nothing h
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
 
 from helpers import run_schedcli, wait_for_state
+from schedcli.store import JobStore
 from serve_process import ServerProcess
 
 pytestmark = pytest.mark.broker
@@ -74,3 +76,59 @@ def test_the_dashboard_lists_a_cli_job_shows_hostile_arguments_as_text_and_cance
     assert page.locator(f'#scheduled tr[data-job-id="{job_id}"]').count() == 0
     assert page.evaluate("window.pwned") is None and page.dialogs == []
     assert (tmp_path / "dashboard.png").stat().st_size > 0
+
+
+def test_the_schedules_page_shows_next_runs_and_pauses_resumes_and_runs_one(
+        server, browser_page, database_url, tmp_path):
+    added = run_schedcli("schedule", "add", "hourly-echo", "schedcli.tasks.echo", HOSTILE, "--every", "1h")
+    assert added.returncode == 0, added.stderr
+    page = browser_page
+
+    page.goto(server.base_url + "/")
+    page.get_by_role("link", name="Schedules").first.click()
+    page.wait_for_url("**/schedules")
+    row = page.locator('tr[data-schedule="hourly-echo"]')
+    row.wait_for()
+    assert row.locator(".countdown").count() == 3
+    assert re.fullmatch(r"in (59m \d\ds|1h 00m)", row.locator(".countdown").first.inner_text())  # the next run
+    assert "<script>window.pwned = 1</script>" in row.inner_text()
+    page.screenshot(path=str(tmp_path / "schedules.png"), full_page=True)
+
+    row.get_by_role("button", name="Pause").click()
+    page.locator('tr[data-schedule="hourly-echo"]', has_text="PAUSED").wait_for()
+    with JobStore.open(database_url) as store:
+        assert store.schedules.get("hourly-echo").paused is True
+    page.locator('tr[data-schedule="hourly-echo"]').get_by_role("button", name="Resume").click()
+    page.locator('tr[data-schedule="hourly-echo"]').get_by_role("button", name="Pause").wait_for()
+    with JobStore.open(database_url) as store:
+        assert store.schedules.get("hourly-echo").paused is False
+
+    page.locator('tr[data-schedule="hourly-echo"]').get_by_role("button", name="Run now").click()
+    page.wait_for_url("**/jobs/*")
+    job_id = page.url.rsplit("/", 1)[1]
+    with JobStore.open(database_url) as store:
+        assert store.get(job_id).schedule == "hourly-echo"
+    assert page.evaluate("window.pwned") is None and page.dialogs == []
+    assert (tmp_path / "schedules.png").stat().st_size > 0
+
+
+def test_the_api_docs_render_with_every_request_to_another_host_refused(server, browser_page, tmp_path):
+    page = browser_page
+    elsewhere, errors = [], []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+
+    def only_this_server(route):
+        if route.request.url.startswith(server.base_url):
+            return route.continue_()
+        elsewhere.append(route.request.url)
+        return route.abort()
+
+    page.route("**/*", only_this_server)
+    page.goto(server.base_url + "/")
+    page.get_by_role("link", name="API").click()
+    page.wait_for_url("**/docs")
+    page.locator(".swagger-ui .opblock-summary-path", has_text="/api/schedules/{name}/pause").wait_for()
+    assert page.locator(".swagger-ui .opblock").count() >= 20
+    assert "schedcli" in page.locator(".swagger-ui .info .title").inner_text()
+    page.screenshot(path=str(tmp_path / "docs.png"), full_page=False)
+    assert elsewhere == [] and errors == []

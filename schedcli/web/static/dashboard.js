@@ -141,7 +141,26 @@ function setUpJobPage(section) {
   });
 }
 
+function setUpSchedules() {
+  for (const button of document.querySelectorAll("[data-schedule-action]")) {
+    button.addEventListener("click", async () => {
+      const name = button.closest("[data-schedule]").dataset.schedule;
+      const action = button.dataset.scheduleAction;
+      button.disabled = true;
+      try {
+        const answer = await api("POST", `/api/schedules/${encodeURIComponent(name)}/${action}`);
+        if (action === "run") {
+          window.location.assign(`/jobs/${encodeURIComponent(answer.id)}`);
+        } else {
+          window.location.reload();
+        }
+      } catch (error) { say("schedule-message", `${name}: ${error.message}`, true); button.disabled = false; }
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  setUpSchedules();
   tickCountdowns();
   setInterval(tickCountdowns, 1000);
   loadWorkers();
