@@ -148,7 +148,7 @@ def run(bench: Bench, seconds: float | None = None, clients: int = CLIENTS) -> l
         # warm-up's, and what the baseline's unconfirmed publishes delivered).
         wait_until(lambda: delayed_count(broker_url) >= sent, 60, f"at least {sent:,} jobs in the delay queues")
     ours, theirs = best["schedcli"], best["celery"]
-    label = f"16 POST /api/jobs, {clients} clients"
+    label = f"11 POST /api/jobs, {clients} clients"
     note = "baseline: FastAPI + apply_async(countdown=3600) on uvicorn, Celery's defaults (no confirms)"
     return [
         Row(f"{label}: throughput", ours["throughput"], theirs["throughput"], "req/s",
