@@ -318,9 +318,18 @@ class EndWriter:
             hub = get_event_loop()
             if len(self._pending) < END_BATCH and not self._at_once and hub is not None:
                 if self._timer is None:
-                    self._timer = hub.call_later(END_DELAY, self.flush)
+                    self._timer = hub.call_later(END_DELAY, self._flush_on_time, hub)
                 return
         self.flush()
+
+    def _flush_on_time(self, hub) -> None:
+        self.flush()
+        # Celery sends acknowledgements from the hub's ready queue, which the loop reads after its next poll; from a
+        # timer nothing wakes that poll, and in a quiet worker the acknowledgements waited seconds. The hub's waker
+        # (a private part of kombu's Hub) ends the poll at once; a kombu without one sends them at the next poll.
+        waker = getattr(hub, "_waker", None)
+        if waker is not None:
+            waker.wake()
 
     def write_at_once(self) -> None:
         """From now on (the worker is stopping) every end is written as it comes; the next write takes the rest."""
