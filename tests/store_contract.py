@@ -17,7 +17,7 @@ import pytest
 
 from schedcli.exceptions import BadInput, DatabaseError, UnknownJob
 from schedcli.store.schema import SCHEMA_VERSION
-from schedcli.store import RESULT_LIMIT, TRUNCATED, JobStore, NewJob, iso
+from schedcli.store import RESULT_LIMIT, TRUNCATED, JobStore, NewJob, Succeeded, capped_result, iso
 
 NOW = 1_800_000_000.0
 
@@ -279,6 +279,42 @@ def test_a_job_goes_through_started_progress_retry_and_fails_with_its_error(stor
     assert failed.state == "FAILURE" and failed.worker == "w2@host"
     assert failed.error == {"type": "ValueError", "message": "no good",
                             "traceback": "Traceback (most recent call last):\n..."}
+
+
+def test_successes_written_together_each_take_unless_their_job_already_ended(store):
+    running, progressing, cancelled = new_job(), new_job(), new_job()
+    send(store, running, progressing, cancelled)
+    store.mark_started(running.id, "w", NOW + 1)
+    store.mark_started(progressing.id, "w", NOW + 1)
+    store.mark_progress(progressing.id, 1, 2)
+    store.cancel(cancelled.id, NOW + 1)
+
+    written = store.mark_succeeded_many([
+        Succeeded(running.id, capped_result({"n": 1}), NOW + 1.5, NOW + 2),
+        Succeeded(progressing.id, capped_result([2]), None, NOW + 3),
+        Succeeded(cancelled.id, capped_result(3), NOW + 1.5, NOW + 2),
+        Succeeded("no-such-job", capped_result(4), None, NOW + 2),
+    ])
+
+    assert written == 2
+    first, second, third = (store.get(job.id) for job in (running, progressing, cancelled))
+    # The start the pool process saw replaces the gate's; without one the gate's stays.
+    assert (first.state, first.result, first.started_at, first.finished_at) == ("SUCCESS", {"n": 1}, NOW + 1.5,
+                                                                                 NOW + 2)
+    assert (second.state, second.result, second.started_at, second.progress) == (
+        "SUCCESS", [2], NOW + 1, {"current": 1, "total": 2, "step": None})
+    assert (third.state, third.result, third.started_at) == ("CANCELLED", None, None)
+    assert store.mark_succeeded_many([]) == 0
+
+
+def test_a_failure_records_when_the_job_really_started_when_given(store):
+    job, other = new_job(), new_job()
+    send(store, job, other)
+    store.mark_started(job.id, "w", NOW + 1)
+    store.mark_started(other.id, "w", NOW + 1)
+    assert store.mark_failed(job.id, "ValueError", "bad", None, NOW + 3, started_at=NOW + 2)
+    assert store.mark_failed(other.id, "ValueError", "bad", None, NOW + 3)
+    assert (store.get(job.id).started_at, store.get(other.id).started_at) == (NOW + 2, NOW + 1)
 
 
 def test_late_reports_never_move_a_job_backwards(store):

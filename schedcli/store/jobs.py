@@ -74,6 +74,21 @@ def capped_result(value: Any) -> str:
         keep = keep * RESULT_LIMIT // len(marker.encode("utf-8")) - 256
 
 
+_MARK_SUCCEEDED = ("UPDATE jobs SET state = 'SUCCESS', finished_at = ?, result = ?, "
+                  "started_at = COALESCE(?, started_at), next_retry_at = NULL, error_type = NULL, "
+                  f"error_message = NULL, traceback = NULL WHERE id = ? AND state IN {ACTIVE}")
+
+
+@dataclass(frozen=True)
+class Succeeded:
+    """A job's success as its worker reports it: the result already made JSON by `capped_result`."""
+
+    job_id: str
+    result_json: str
+    started_at: float | None
+    finished_at: float
+
+
 @dataclass
 class NewJob:
     """A job about to be sent; `eta`/`expires` are epoch seconds UTC, None meaning now / never."""
@@ -432,16 +447,27 @@ class JobStore:
             tx.execute("UPDATE jobs SET retries = ? WHERE id = ? AND retries < ?", (retries, job_id, retries))
         return False
 
-    def mark_succeeded(self, job_id: str, result: Any, now: float) -> bool:
-        return self._update(
-            "state = 'SUCCESS', finished_at = ?, result = ?, next_retry_at = NULL, "
-            "error_type = NULL, error_message = NULL, traceback = NULL",
-            (now, capped_result(result)), job_id)
+    def mark_succeeded(self, job_id: str, result: Any, now: float, started_at: float | None = None) -> bool:
+        """The job returned `result` at `now`; see `mark_succeeded_many`."""
+        return self.mark_succeeded_many([Succeeded(job_id, capped_result(result), started_at, now)]) == 1
 
-    def mark_failed(self, job_id: str, error_type: str, message: str, traceback: str | None, now: float) -> bool:
+    def mark_succeeded_many(self, ends: Sequence[Succeeded]) -> int:
+        """Record these successes in one transaction; how many jobs took theirs (a job that ended already, or
+        that the store never saw, is left as it is). A worker's main process writes them a batch at a time.
+
+        `started_at`, when given, replaces the start the cancel gate recorded: it is when the job's code
+        really began in its pool process."""
+        with self._db.transaction() as tx:
+            return sum(tx.execute(_MARK_SUCCEEDED, (end.finished_at, end.result_json, end.started_at, end.job_id))
+                       for end in ends)
+
+    def mark_failed(self, job_id: str, error_type: str, message: str, traceback: str | None, now: float,
+                    started_at: float | None = None) -> bool:
+        """The job raised at `now`; `started_at` as for `mark_succeeded_many`."""
         return self._update(
-            "state = 'FAILURE', finished_at = ?, next_retry_at = NULL, error_type = ?, error_message = ?, "
-            "traceback = ?", (now, storable(error_type), storable(message), storable(traceback)), job_id)
+            "state = 'FAILURE', finished_at = ?, started_at = COALESCE(?, started_at), next_retry_at = NULL, "
+            "error_type = ?, error_message = ?, traceback = ?",
+            (now, started_at, storable(error_type), storable(message), storable(traceback)), job_id)
 
     def mark_expired(self, job_id: str, now: float) -> bool:
         return self._update("state = 'EXPIRED', finished_at = ?", (now,), job_id)

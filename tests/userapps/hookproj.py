@@ -57,3 +57,15 @@ def steps(self, release):
         time.sleep(0.05)
     report_progress(self, 2, 2, "done")
     return "released"
+
+
+@app.task(name="hookproj.counted", acks_late=True)
+def counted(runs, release=None):
+    """Adds a line to `runs` each time it runs, waits for `release` (when given) to exist, and returns how many times
+    it ran. Acknowledged when it ends, as schedcli's own jobs are."""
+    with open(runs, "a") as file:
+        file.write("ran\n")
+    deadline = time.monotonic() + 30
+    while release and not Path(release).exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return len(Path(runs).read_text().splitlines())
