@@ -30,6 +30,7 @@ class Request:
 @pytest.fixture
 def store_url(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    hooks._forget_store()  # a store an earlier test of this process opened (same pid and thread) would be reused
     monkeypatch.setattr(hooks, "_database_url", url)
     yield url
     hooks._forget_store()
