@@ -12,8 +12,11 @@ RabbitMQ holds, and a job reported as not sent never runs.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from schedcli.amqp.publisher import Publisher, PublishOutcome, TaskMessage
@@ -90,7 +93,8 @@ class Dispatcher:
         return replace(self.settings, broker_url=self._celery_app.conf.broker_url or self.settings.broker_url)
 
     def send(self, requests: list[JobRequest], now: float | None = None,
-             publisher: Publisher | None = None) -> list[Dispatched]:
+             publisher: Publisher | None = None, store: JobStore | None = None,
+             store_lock: threading.Lock | None = None) -> list[Dispatched]:
         """Send every request over one confirmed connection; one `Dispatched` per request, in order.
 
         Raises BrokerUnavailable when RabbitMQ cannot be reached at all (nothing is recorded then).
@@ -102,22 +106,23 @@ class Dispatcher:
         time in the store). Each batch is still recorded before it is published. A store that fails
         stops the send at the next batch; a batch RabbitMQ confirmed meanwhile runs all the same
         (its jobs stay SENDING, which workers run and record like any other), and the error says so.
+        `store`, an open one the caller keeps on this thread (`schedcli serve`, whose sends are a batch
+        each), does the store's work here instead: handing a small batch to a thread and back costs
+        more than it overlaps. `store_lock`, shared by threads that send at the same time, is held
+        around each of the store's calls: SQLite makes a writer that finds the database locked sleep
+        for milliseconds before it tries again, a lock wakes the next one as soon as it is free.
         """
-        from concurrent.futures import ThreadPoolExecutor, wait
-
         for request in requests:
             self.route(request.task)
         results = [Dispatched(request) for request in requests]
         batches = [results[start:start + BATCH] for start in range(0, len(results), BATCH)]
-        from contextlib import nullcontext
-
         connection = Publisher(self.broker_settings()) if publisher is None else nullcontext(publisher)
-        with connection as publisher, ThreadPoolExecutor(1) as store_thread:
+        with connection as publisher, _StoreWork(store, store_lock) as store_thread:
             # Before anything is recorded: RabbitMQ refusing to declare a queue leaves the store untouched.
             for route in {self.route(request.task) for request in requests}:
                 publisher.ensure_topology(route)
             # SQLite connections belong to the thread that opened them: the store lives on its thread.
-            store = store_thread.submit(JobStore.open, self.settings.database_url).result()
+            store = store or store_thread.submit(JobStore.open, self.settings.database_url).result()
             settling, confirmed_counts = [], []
             recording = unpublished = None  # the batch recorded ahead, until it is published
             on_the_wire = None  # the batch being published, until RabbitMQ has answered for each job
@@ -170,7 +175,8 @@ class Dispatcher:
                     store_thread.submit(self._settle, store, batch, messages, interrupted, {})
                 if unpublished is not None:
                     store_thread.submit(self._forget, store, unpublished)
-                store_thread.submit(store.close)
+                if store_thread.owns_store:
+                    store_thread.submit(store.close)
         return results
 
     @staticmethod
@@ -271,3 +277,33 @@ class Dispatcher:
                 result.job = Job.sent(result._recorded, result._recorded_at, sent_at)
                 continue
             result.error = outcome.failed.get(result.job_id) or outcome.error or "not confirmed by RabbitMQ"
+
+
+class _StoreWork:
+    """Where `Dispatcher.send` does the store's work: on a thread of its own, which opens the store and closes
+    it (`owns_store`), or, given the caller's open store, right away on the caller's thread."""
+
+    def __init__(self, callers_store: JobStore | None, lock: threading.Lock | None):
+        self.owns_store = callers_store is None
+        self._lock = lock or nullcontext()
+        self._thread = None
+
+    def __enter__(self) -> _StoreWork:
+        if self.owns_store:
+            self._thread = ThreadPoolExecutor(1)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+
+    def submit(self, function, *args) -> Future:
+        if self._thread is not None:
+            return self._thread.submit(function, *args)
+        done: Future = Future()
+        try:
+            with self._lock:
+                done.set_result(function(*args))
+        except BaseException as exc:  # kept for whoever reads the result, as a thread's future keeps it
+            done.set_exception(exc)
+        return done

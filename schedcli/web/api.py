@@ -91,7 +91,7 @@ def when_of(body: dict, zone: str, now: float):
 
 async def send_job(request: Request, job_request_, queue: str | None = None, on_sent=None) -> Response:
     """Send one request through the shared publisher: 201 with the job, or 200 with the one holding its key."""
-    result = await asyncio.wrap_future(context(request).publisher.submit(job_request_, queue))
+    result = await context(request).publisher.submit(job_request_, queue)
     if on_sent is not None and not result.existing:
         await run_in_threadpool(on_sent, result.job)
     return json_response(JobView(result.job).to_json(), 200 if result.existing else 201)

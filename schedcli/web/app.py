@@ -6,7 +6,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
-from starlette.concurrency import run_in_threadpool
 
 from schedcli import __version__
 from schedcli.settings import Settings
@@ -28,11 +27,11 @@ def create_app(settings: Settings, *, token: str | None = None, cors_origins: tu
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        context.publisher.start()
+        await context.publisher.start()
         try:
             yield
         finally:
-            await run_in_threadpool(context.publisher.stop)
+            await context.publisher.stop()
 
     # /docs is the dashboard's own page (pages.api_docs): FastAPI's loads Swagger UI from a CDN, with inline script.
     app = FastAPI(title="schedcli", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,

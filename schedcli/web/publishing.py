@@ -1,55 +1,56 @@
-"""The server's confirmed publisher connections, kept open, and the threads that send on them.
+"""How the server's requests are sent: through its sending process (schedcli.web.sending_process).
 
-Requests that arrive together are sent together: a sending thread takes every request waiting
-when it is free and hands them to `Dispatcher.send` as one batch, so 50 concurrent clients cost one
-store transaction and one round of confirms, not 50. There are `LANES` such threads, each with a
-connection of its own, so that while one waits for RabbitMQ's confirms (a quorum queue confirms
-once its write is on disk, a few milliseconds) the next batch is already being recorded and
-published on another: a request waits for about one batch, not for the one before it too. Each
-connection is opened once and checked before each batch; one that broke (RabbitMQ restarted) is
-opened again, so only a batch that was on the wire when it broke fails, each of its requests with 503.
+The server keeps one sending process, started with the server and started again if it ends: it
+keeps the confirmed RabbitMQ connections and the store open and sends what it is given in
+batches. The event loop hands it every request that arrived in one turn of the loop as one
+frame, and settles the requests' futures as the answers come back; so the server's own process
+does nothing but HTTP and never waits for the GIL behind a thread that sends.
 """
 
 from __future__ import annotations
 
-import queue
+import asyncio
+import itertools
+import pickle
 import socket
+import subprocess
+import sys
 import threading
-from concurrent.futures import Future
 
-from schedcli.amqp.publisher import Publisher
 from schedcli.exceptions import BrokerUnavailable
 from schedcli.jobs.requests import JobRequest
 from schedcli.jobs.sending import Dispatched, Dispatcher
 from schedcli.settings import Settings
+from schedcli.web.sending_process import FRAME_HEADER, encode_frame
 
-MAX_BATCH = 1000  # requests sent in one Dispatcher.send
-LANES = 2  # sending threads, each with its own connection: one publishes while another waits for its confirms
+STOP_TIMEOUT = 10.0  # seconds the sending process has to finish its batches when the server stops
 
 
 class SharedPublisher:
-    """Sends job requests over one long-lived confirmed connection; `submit` returns a Future of `Dispatched`."""
+    """Sends job requests through the sending process; `submit` returns a future of `Dispatched`."""
 
-    def __init__(self, settings: Settings, lanes: int = LANES):
+    def __init__(self, settings: Settings):
         self.settings = settings
         self.confirmed = 0  # jobs RabbitMQ confirmed (new ones; a held key is not a send)
         self.failed = 0  # jobs not sent: refused, unconfirmed, or RabbitMQ down
-        self._counts_lock = threading.Lock()
-        self._waiting: queue.SimpleQueue = queue.SimpleQueue()
         self._dispatchers: dict[str | None, Dispatcher] = {}
         self._routes_lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._run, name=f"schedcli-publisher-{number}", daemon=True)
-                         for number in range(lanes)]
+        self._numbers = itertools.count()
+        self._unsent: list[tuple[int, JobRequest, str | None]] = []  # for the next frame
+        self._unanswered: dict[int, tuple[JobRequest, asyncio.Future]] = {}
+        self._sender: _SendingProcess | None = None
+        self._starting: asyncio.Task | None = None
+        self._stopping = False
 
-    def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
+    async def start(self) -> None:
+        self._sender = await _SendingProcess.start(self.settings, self._answered, self._ended)
 
-    def stop(self) -> None:
-        for _ in self._threads:
-            self._waiting.put(None)  # each lane stops at the first None it takes
-        for thread in self._threads:
-            thread.join(10)
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._starting is not None:
+            await self._starting
+        if self._sender is not None:
+            await self._sender.stop()
 
     def dispatcher(self, queue_name: str | None) -> Dispatcher:
         with self._routes_lock:
@@ -64,95 +65,122 @@ class SharedPublisher:
         with self._routes_lock:  # loading a user's app, once, must not run twice at the same time
             dispatcher.route(task)
 
-    def submit(self, request: JobRequest, queue_name: str | None = None) -> Future:
-        """Queue `request` for the next batch; the Future gives its `Dispatched`, or raises BrokerUnavailable."""
-        future: Future = Future()
-        self._waiting.put((request, queue_name, future))
+    def submit(self, request: JobRequest, queue_name: str | None = None) -> asyncio.Future:
+        """From the event loop: queue `request` for the next frame; the future gives its `Dispatched`, or raises
+        BrokerUnavailable."""
+        future = asyncio.get_running_loop().create_future()
+        number = next(self._numbers)
+        self._unanswered[number] = (request, future)
+        if not self._unsent:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._unsent.append((number, request, queue_name))
         return future
 
-    def send(self, request: JobRequest, queue_name: str | None = None, timeout: float = 60.0) -> Dispatched:
-        """`submit` and wait (for threads that are not the event loop's)."""
-        return self.submit(request, queue_name).result(timeout)
-
-    def _run(self) -> None:
-        lane = _Lane(self)
-        while True:
-            first = self._waiting.get()
-            if first is None:
-                break
-            batch = [first]
-            stop = False
-            while len(batch) < MAX_BATCH:
-                try:
-                    item = self._waiting.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                batch.append(item)
-            by_queue: dict[str | None, list] = {}
-            for item in batch:
-                by_queue.setdefault(item[1], []).append(item)
-            for queue_name, items in by_queue.items():
-                lane.send(queue_name, items)
-            if stop:
-                break
-        lane.close()
-
-    def _count(self, confirmed: int, failed: int) -> None:
-        with self._counts_lock:
-            self.confirmed += confirmed
-            self.failed += failed
-
-
-class _Lane:
-    """One sending thread's connection: opened when first needed, checked before each batch, opened again when
-    RabbitMQ closed it."""
-
-    def __init__(self, shared: SharedPublisher):
-        self.shared = shared
-        self.publisher: Publisher | None = None
-
-    def connected(self) -> Publisher:
-        """The open publisher; a new one when there is none or RabbitMQ closed it while we were idle."""
-        if self.publisher is not None and self.publisher.connection is not None:
-            try:
-                self.publisher.connection.drain_events(timeout=0)
-            except (socket.timeout, BlockingIOError):
-                pass  # nothing to read: the connection is alive
-            except Exception:  # closed by RabbitMQ (a restart, a forced close): open another
-                self.publisher.close()
-        if self.publisher is None or self.publisher.connection is None:
-            publisher = Publisher(self.shared.dispatcher(None).broker_settings())
-            publisher.open()  # BrokerUnavailable when RabbitMQ does not answer
-            self.publisher = publisher
-        return self.publisher
-
-    def close(self) -> None:
-        if self.publisher is not None:
-            self.publisher.close()
-
-    def send(self, queue_name: str | None, items: list) -> None:
-        futures = [future for _, _, future in items if future.set_running_or_notify_cancel()]
-        items = [item for item in items if item[2] in futures]
-        if not items:
+    def _flush(self) -> None:
+        if not self._unsent:
             return
+        if self._sender is None:
+            if self._stopping:
+                self._fail([number for number, _, _ in self._unsent], "the server is stopping")
+                self._unsent = []
+            elif self._starting is None:
+                self._starting = asyncio.get_running_loop().create_task(self._restart())
+            return
+        # A client that went away meanwhile cancelled its future: its request is not sent.
+        unsent = [item for item in self._unsent if not self._unanswered[item[0]][1].cancelled()]
+        self._unsent = []
+        if unsent:
+            self._sender.send(unsent)
+
+    async def _restart(self) -> None:
         try:
-            publisher = self.connected()
-            results = self.shared.dispatcher(queue_name).send([request for request, _, _ in items],
-                                                              publisher=publisher)
-        except Exception as exc:  # SchedcliError (RabbitMQ down, the store) or unexpected: each request reports it
-            self.shared._count(0, len(items))
-            for _, _, future in items:
-                future.set_exception(exc)
-            return
-        confirmed = failed = 0
-        for result, (_, _, future) in zip(results, items):
-            if result.error:
-                failed += 1
-                future.set_exception(BrokerUnavailable(f"job not sent: {result.error}"))
+            self._sender = await _SendingProcess.start(self.settings, self._answered, self._ended)
+        except OSError as exc:
+            self._fail([number for number, _, _ in self._unsent], f"cannot start the sending process ({exc})")
+            self._unsent = []
+        finally:
+            self._starting = None
+        self._flush()
+
+    def _answered(self, answers: list) -> None:
+        for number, job, existing, error in answers:
+            request, future = self._unanswered.pop(number)
+            if error is None:
+                self.confirmed += 0 if existing else 1
             else:
-                confirmed += 0 if result.existing else 1
-                future.set_result(result)
-        self.shared._count(confirmed, failed)
+                self.failed += 1
+            if future.cancelled():
+                continue
+            if error is None:
+                future.set_result(Dispatched(request, job_id=job.id, existing=existing, job=job))
+            else:
+                future.set_exception(error)
+
+    def _ended(self, sender: _SendingProcess, why: str) -> None:
+        """The sending process ended: what it had not answered fails (it may have been sent, as when a connection
+        drops before RabbitMQ confirmed), and the next request starts another."""
+        if self._sender is sender:
+            self._sender = None
+        unsent = {number for number, _, _ in self._unsent}
+        self._fail([number for number in self._unanswered if number not in unsent], why)
+        if self._unsent:
+            self._flush()
+
+    def _fail(self, numbers: list[int], why: str) -> None:
+        for number in numbers:
+            _, future = self._unanswered.pop(number)
+            self.failed += 1
+            if not future.cancelled():
+                future.set_exception(BrokerUnavailable(f"job not confirmed: {why}"))
+
+
+class _SendingProcess:
+    """One run of `python -m schedcli.web.sending_process`, and the loop's two ends of its socket."""
+
+    def __init__(self, process: subprocess.Popen, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.process = process
+        self.reader = reader
+        self.writer = writer
+        self.reading: asyncio.Task | None = None
+
+    @classmethod
+    async def start(cls, settings: Settings, answered, ended) -> _SendingProcess:
+        ours, theirs = socket.socketpair()
+        try:
+            process = subprocess.Popen([sys.executable, "-m", "schedcli.web.sending_process", str(theirs.fileno())],
+                                       pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        reader, writer = await asyncio.open_unix_connection(sock=ours)
+        sender = cls(process, reader, writer)
+        writer.write(encode_frame(settings))
+        sender.reading = asyncio.get_running_loop().create_task(sender._read(answered, ended))
+        return sender
+
+    def send(self, items: list) -> None:
+        self.writer.write(encode_frame(items))
+
+    async def _read(self, answered, ended) -> None:
+        try:
+            while True:
+                (length,) = FRAME_HEADER.unpack(await self.reader.readexactly(FRAME_HEADER.size))
+                answered(pickle.loads(await self.reader.readexactly(length)))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        self.writer.close()
+        code = await asyncio.get_running_loop().run_in_executor(None, self.process.wait)
+        ended(self, f"schedcli serve's sending process ended (exit code {code})")
+
+    async def stop(self) -> None:
+        """Close our end for writing: the process sends what it was given, answers, and ends."""
+        if self.writer.can_write_eof() and not self.writer.is_closing():
+            self.writer.write_eof()
+        try:
+            await asyncio.wait_for(asyncio.shield(self.reading), STOP_TIMEOUT)
+        except asyncio.TimeoutError:
+            self.process.kill()
+            await self.reading
+

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -203,3 +207,63 @@ def test_schedules_over_the_api_run_pause_resume_run_now_and_go(server, start_wo
     removed = api.delete("/api/schedules/pulse")
     assert removed.status_code == 200 and removed.json()["removed"] is True
     assert api.get("/api/schedules/pulse").status_code == 404
+
+
+def sending_processes(server_pid: int) -> list[int]:
+    """The live children of the server process (its sending process), from /proc."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server_pid and fields[0] != "Z":
+            children.append(int(stat.parent.name))
+    return children
+
+
+def test_a_killed_sending_process_fails_what_it_held_and_the_next_request_starts_another(server):
+    process = server()
+    api = process.client
+    assert api.post("/api/jobs", json={"task": "schedcli.tasks.echo", "in": "1h"}).status_code == 201
+    [sender] = sending_processes(process.process.pid)
+
+    # Stopped, it holds the next request; killed, it never answers it: that request is 503, not left waiting.
+    os.kill(sender, signal.SIGSTOP)
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(api.post, "/api/jobs", json={"task": "schedcli.tasks.echo", "in": "1h"})
+        time.sleep(0.5)
+        assert not held.done()
+        os.kill(sender, signal.SIGKILL)
+        answer = held.result(timeout=10)
+    assert answer.status_code == 503 and answer.json()["code"] == 69
+    assert "sending process ended" in answer.json()["error"]
+
+    posted = api.post("/api/jobs", json={"task": "schedcli.tasks.echo", "args": ["after"], "in": "1h"})
+    assert posted.status_code == 201, posted.text
+    [again] = sending_processes(process.process.pid)
+    assert again != sender
+    assert api.get(f"/api/jobs/{posted.json()['id']}").json()["state"] == "SCHEDULED"
+    process.stop()
+    assert wait_until_ended(again), "the sending process outlived the server"
+
+
+
+def wait_until_ended(pid: int, timeout: float = 10) -> bool:
+    """Whether process `pid` ended (gone, or a zombie waiting for its parent) within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except OSError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_sending_process_ends_when_the_server_is_killed(server):
+    process = server()
+    [sender] = sending_processes(process.process.pid)
+    process.process.kill()
+    assert wait_until_ended(sender), "the sending process outlived a killed server"
