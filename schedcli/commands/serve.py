@@ -44,6 +44,7 @@ def command(application, host, port, token, cors_origins, access_log):
     try:
         import uvicorn
 
+        from schedcli.web import tune_garbage_collector
         from schedcli.web.app import create_app
     except ImportError as exc:
         raise BadInput(f"`schedcli serve` needs the web extra ({exc}); install it with "
@@ -55,6 +56,7 @@ def command(application, host, port, token, cors_origins, access_log):
     shown_host = f"[{host}]" if ":" in host else host
     click.echo(f"schedcli serve on http://{shown_host}:{port}/ (RabbitMQ {mask_url(settings.broker_url)}, "
                f"store {mask_url(settings.database_url)}{', token required' if token else ''})", err=True)
+    tune_garbage_collector()
     # No X-Forwarded-For rewriting: nothing here uses the client's address, and it costs every request.
     uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info", server_header=False,
                 proxy_headers=False)

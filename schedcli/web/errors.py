@@ -73,3 +73,9 @@ HANDLERS = {
     HTTPException: on_http_error,
     Exception: on_unexpected_error,
 }
+
+
+async def answer(request: Request, exc: Exception) -> Response:
+    """What the handler registered for the most specific class of `exc` answers (as Starlette picks it)."""
+    handler = next(HANDLERS[kind] for kind in type(exc).__mro__ if kind in HANDLERS)
+    return await handler(request, exc)

@@ -33,6 +33,7 @@ from schedcli.exceptions import BrokerUnavailable, DatabaseError
 from schedcli.jobs.sending import Dispatcher
 from schedcli.settings import Settings
 from schedcli.store import JobStore
+from schedcli.web import tune_garbage_collector
 
 LANES = 2  # sending threads, each with its own connection: one publishes while another waits for its confirms
 MAX_BATCH = 1000  # requests sent in one Dispatcher.send
@@ -177,6 +178,7 @@ def main(fd: int) -> None:
     connection = socket.socket(fileno=fd)
     requests = connection.makefile("rb")
     settings = read_frame(requests)
+    tune_garbage_collector()
     lanes = Lanes(settings, connection)
     lanes.start()
     try:

@@ -112,3 +112,25 @@ def test_job_data_is_shown_as_text_on_the_pages(settings):
         assert "script-src 'self'" in page.headers["content-security-policy"]
     for page in pages[1:]:  # the job pages show the arguments whole (the list shortens them)
         assert "\\u001b[2J" in page.text
+
+
+def test_a_streamed_body_past_the_limit_and_an_unexpected_failure_get_the_apps_answers(settings, monkeypatch):
+    """POST /api/jobs is answered past FastAPI's routing (DirectRoutes): its errors must read as every route's."""
+    def chunks():
+        for _ in range(4):
+            yield b"x" * 1024
+
+    with client(settings, max_body_bytes=2048) as web:
+        streamed = web.post("/api/jobs", content=chunks(), headers={"Content-Type": "application/json"})
+        assert streamed.status_code == 413 and streamed.json()["code"] == 2
+        assert "larger than the limit of 2,048 bytes" in streamed.json()["error"]
+
+        from schedcli.web import api
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(api, "job_request", broken)
+        failed = web.post("/api/jobs", json={"task": "schedcli.tasks.echo", "in": "1h"})
+    assert failed.status_code == 500 and failed.json() == {
+        "error": "unexpected RuntimeError (the server's log has the traceback)", "code": 70}
