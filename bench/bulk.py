@@ -20,7 +20,8 @@ import subprocess
 import sys
 import time
 
-from bench.harness import Bench, Row, Target, delayed_count, rabbitmqctl, schedcli, vhost, wait_until
+from bench.harness import (Bench, Row, Target, delayed_count, rabbitmqctl, schedcli, vhost, wait_for_idle_broker,
+                           wait_until)
 
 TARGET_JOBS_PER_SECOND = 10_000
 RAW_RATIO_TARGET = 0.9  # what the store, the CLI and the checks may cost against publishing alone
@@ -80,6 +81,7 @@ def run(bench: Bench) -> list[Row]:
             held = 1
             for name, count in counts.items():
                 env["SCHEDCLI_DATABASE_URL"] = bench.store_url("bulk")
+                wait_for_idle_broker()
                 if name == "schedcli":
                     round_rates[name] = schedcli_rate(bench, env, jobs_file, count)
                 else:

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.harness import Bench, Row, Target, delayed_count, vhost, wait_until
+from bench.harness import Bench, Row, Target, delayed_count, vhost, wait_for_idle_broker, wait_until
 
 CLIENTS = 50
 THROUGHPUT_RATIO = 3.0
@@ -133,6 +133,7 @@ def run(bench: Bench, seconds: float | None = None, clients: int = CLIENTS) -> l
         sent = 0
         for _ in range(2):
             for name, (command, path, body) in sides.items():
+                wait_for_idle_broker()
                 server = Server(command, env, bench.scratch)
                 try:
                     figures = load(server.port, path, body, seconds, clients)

@@ -166,3 +166,14 @@ def postgres_store_url(postgres_database):
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA {schema} CASCADE")
     connection.close()
+
+
+@pytest.fixture
+def hookproj_sender(broker_url):
+    """A plain Celery app that sends to the hookproj worker's queue."""
+    from celery import Celery
+
+    app = Celery("hookproj-sender", broker=broker_url)
+    app.conf.update(task_serializer="json", accept_content=["json"])
+    yield app
+    app.close()

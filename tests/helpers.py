@@ -318,3 +318,22 @@ def doctor(*args, timeout="0.5"):
     report = json.loads(result.stdout)
     assert report["ok"] == (result.returncode == 0), result.stdout
     return result.returncode, {check["check"]: check for check in report["checks"]}
+
+
+def send_recorded(database_url: str, sender, task: str, args: list, queue: str, app: str,
+                  countdown: float | None = None, expires: float | None = None) -> str:
+    """Record the job and send it with the Celery app `sender`, the way dispatch does: SENDING, publish, then
+    SCHEDULED/QUEUED."""
+    now = time.time()
+    job = NewJob(id=str(uuid.uuid4()), task=task, args=args, kwargs={}, queue=queue, app=app,
+                 eta=now + countdown if countdown else None, expires=now + expires if expires else None, key=None)
+    with JobStore.open(database_url) as store:
+        store.record_sending([job], now)
+        sender.send_task(task, args=args, task_id=job.id, countdown=countdown, expires=expires, queue=queue)
+        store.mark_sent([job.id], time.time())
+    return job.id
+
+
+def send_hookproj(database_url: str, sender, task: str, args: list, **options) -> str:
+    """`send_recorded` to the queue of a worker of tests/userapps/hookproj."""
+    return send_recorded(database_url, sender, task, args, "hookproj", "hookproj:app", **options)

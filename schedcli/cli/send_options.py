@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 import click
@@ -72,13 +73,20 @@ def send_file_and_report(settings, task, lines, *, queue=None, expires=None, qui
 
     dispatcher = Dispatcher(settings, queue=queue)
     dispatcher.route(task)  # an unknown task fails the whole file at once, before anything is sent
-    requests, problems = [], []
-    for number, request, problem in read_job_lines(lines, task, settings.timezone, expires=expires):
-        if request is None:
-            problems.append((number, problem))
-        else:
-            requests.append(request)
-    results = dispatcher.send(requests) if requests else []
+    problems = []
+
+    def good_lines():
+        for number, request, problem in read_job_lines(lines, task, settings.timezone, expires=expires):
+            if request is None:
+                problems.append((number, problem))
+            else:
+                yield request
+
+    # Read as the send goes, so that RabbitMQ works while the next lines are parsed; a file with no good line
+    # sends nothing, and needs no RabbitMQ.
+    requests = good_lines()
+    first = next(requests, None)
+    results = dispatcher.send(itertools.chain([first], requests)) if first is not None else []
     problems += [(result.request.line, result.error) for result in results if result.error]
     for number, problem in sorted(problems):
         click.echo(f"line {number}: {problem}", err=True)

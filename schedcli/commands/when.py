@@ -30,15 +30,10 @@ def command(application, expression, now_text, zone_text, as_json, count):
         schedcli when "in 90m" --json
         schedcli when "friday 9am" --now 2026-11-25T10:00:00 --tz Europe/Berlin --json
     """
-    from schedcli.schedules.expressions import looks_recurring
-
-    if looks_recurring(expression):  # "every monday 9am", "0 9 * * 1-5", "@daily": see docs/schedules.md
-        from schedcli.cli.recurrence_preview import show_recurrence
-
-        return show_recurrence(application, expression, now_text, zone_text, count, as_json)
     from datetime import datetime, timezone
 
     from schedcli.exceptions import BadInput
+    from schedcli.schedules.expressions import looks_recurring
     from schedcli.timeparse import format_delay, parse_when, resolve_zone
 
     zone = resolve_zone(zone_text or application.settings.timezone)
@@ -52,6 +47,10 @@ def command(application, expression, now_text, zone_text, as_json, count):
                            "2026-11-25T10:00:00+01:00") from None
         if now.tzinfo is None:
             now = now.replace(tzinfo=zone)
+    if looks_recurring(expression):  # "every monday 9am", "0 9 * * 1-5", "@daily": see docs/schedules.md
+        from schedcli.cli.recurrence_preview import show_recurrence
+
+        return show_recurrence(expression, now, zone, count, as_json)
     when = parse_when(expression, now, zone)
 
     if as_json:

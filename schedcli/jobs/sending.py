@@ -18,6 +18,7 @@ import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import Iterable, Iterator
 
 from schedcli.amqp.publisher import Publisher, PublishOutcome, TaskMessage
 from schedcli.exceptions import BrokerUnavailable, DatabaseError
@@ -92,10 +93,12 @@ class Dispatcher:
 
         return replace(self.settings, broker_url=self._celery_app.conf.broker_url or self.settings.broker_url)
 
-    def send(self, requests: list[JobRequest], now: float | None = None,
+    def send(self, requests: Iterable[JobRequest], now: float | None = None,
              publisher: Publisher | None = None, store: JobStore | None = None,
              store_lock: threading.Lock | None = None) -> list[Dispatched]:
         """Send every request over one confirmed connection; one `Dispatched` per request, in order.
+
+        `requests` may be an iterator: it is read a batch at a time, as the send goes.
 
         Raises BrokerUnavailable when RabbitMQ cannot be reached at all (nothing is recorded then).
         `publisher`, an open one the caller keeps (`schedcli serve`), is used and left open; by default
@@ -112,15 +115,16 @@ class Dispatcher:
         around each of the store's calls: SQLite makes a writer that finds the database locked sleep
         for milliseconds before it tries again, a lock wakes the next one as soon as it is free.
         """
-        for request in requests:
-            self.route(request.task)
-        results = [Dispatched(request) for request in requests]
-        batches = [results[start:start + BATCH] for start in range(0, len(results), BATCH)]
+        # A list is checked whole: an unknown task fails it before anything is sent, and RabbitMQ refusing to
+        # declare a queue before anything is recorded. An iterator's requests are checked batch by batch.
+        routes = {self.route(request.task) for request in requests} if isinstance(requests, list) else set()
+        results: list[Dispatched] = []
         connection = Publisher(self.broker_settings()) if publisher is None else nullcontext(publisher)
         with connection as publisher, _StoreWork(store, store_lock) as store_thread:
-            # Before anything is recorded: RabbitMQ refusing to declare a queue leaves the store untouched.
-            for route in {self.route(request.task) for request in requests}:
+            for route in routes:
                 publisher.ensure_topology(route)
+            batches = self._batches(requests, publisher, results)
+            batch = next(batches, None)
             # SQLite connections belong to the thread that opened them: the store lives on its thread.
             store = store or store_thread.submit(JobStore.open, self.settings.database_url).result()
             settling, confirmed_counts = [], []
@@ -128,17 +132,16 @@ class Dispatcher:
             on_the_wire = None  # the batch being published, until RabbitMQ has answered for each job
             lost = None  # why the connection, lost during the send, could not be opened again
             try:
-                if batches:
-                    unpublished, recording = batches[0], store_thread.submit(self._record, store, batches[0], now)
-                for number, batch in enumerate(batches):
+                if batch is not None:
+                    unpublished, recording = batch, store_thread.submit(self._record, store, batch, now)
+                while batch is not None:
                     duplicates, resend = recording.result()
                     for settled in settling:
                         if settled.done():
                             settled.result()  # a store that failed stops the send here
-                    unpublished = None
-                    if number + 1 < len(batches):
-                        unpublished = batches[number + 1]
-                        recording = store_thread.submit(self._record, store, unpublished, now)
+                    unpublished = upcoming = next(batches, None)
+                    if upcoming is not None:
+                        recording = store_thread.submit(self._record, store, upcoming, now)
                     messages = self._messages(batch, duplicates, resend)
                     if publisher.connection is None and lost is None:
                         try:  # the connection dropped during the last batch: go on on the next node that answers
@@ -153,6 +156,7 @@ class Dispatcher:
                         on_the_wire = None
                     settling.append(store_thread.submit(self._settle, store, batch, messages, outcome, resend))
                     confirmed_counts.append(len(outcome.confirmed))
+                    batch = upcoming
                 for settled in settling:
                     settled.result()
             except DatabaseError as exc:
@@ -178,6 +182,23 @@ class Dispatcher:
                 if store_thread.owns_store:
                     store_thread.submit(store.close)
         return results
+
+    def _batches(self, requests: Iterable[JobRequest], publisher: Publisher,
+                 results: list[Dispatched]) -> Iterator[list[Dispatched]]:
+        """`requests` a batch at a time, read as the send goes (a bulk file is parsed while RabbitMQ works);
+        each request's task is checked and its queue declared before its batch is recorded. `results` gets
+        every batch made."""
+        batch: list[Dispatched] = []
+        for request in requests:
+            publisher.ensure_topology(self.route(request.task))  # once a route: remembered after
+            batch.append(Dispatched(request))
+            if len(batch) == BATCH:
+                results.extend(batch)
+                yield batch
+                batch = []
+        if batch:
+            results.extend(batch)
+            yield batch
 
     @staticmethod
     def _forget(store, batch: list[Dispatched]) -> None:

@@ -10,35 +10,13 @@ from __future__ import annotations
 import signal
 import sqlite3
 import time
-import uuid
 
 import pytest
-from celery import Celery
-from helpers import HOOKPROJ, queue_counts, wait_for_state
+from helpers import HOOKPROJ, queue_counts, send_hookproj, wait_for_state
 
-from schedcli.store import JobStore, NewJob
+from schedcli.store import JobStore
 
 pytestmark = pytest.mark.broker
-
-
-@pytest.fixture
-def sender(broker_url):
-    app = Celery("ends-sender", broker=broker_url)
-    app.conf.update(task_serializer="json", accept_content=["json"])
-    yield app
-    app.close()
-
-
-def send_hookproj(database_url: str, sender: Celery, task: str, args: list) -> str:
-    """Record the job and send it to the hookproj worker's queue, as dispatch does."""
-    now = time.time()
-    job = NewJob(id=str(uuid.uuid4()), task=task, args=args, kwargs={}, queue="hookproj", app="hookproj:app",
-                 eta=None, expires=None, key=None)
-    with JobStore.open(database_url) as store:
-        store.record_sending([job], now)
-        sender.send_task(task, args=args, task_id=job.id, queue="hookproj")
-        store.mark_sent([job.id], time.time())
-    return job.id
 
 
 def runs(path) -> int:
@@ -53,10 +31,10 @@ def wait_for_runs(path, count: int, timeout: float = 30) -> None:
 
 
 def test_a_job_whose_end_is_not_written_when_its_worker_is_killed_runs_again(start_worker, database_url, broker_url,
-                                                                             sender, tmp_path):
+                                                                             hookproj_sender, tmp_path):
     first = start_worker("--concurrency", "1", app_args=HOOKPROJ)
     ran, release = tmp_path / "runs", tmp_path / "release"
-    job_id = send_hookproj(database_url, sender, "hookproj.counted", [str(ran), str(release)])
+    job_id = send_hookproj(database_url, hookproj_sender, "hookproj.counted", [str(ran), str(release)])
     wait_for_runs(ran, 1)
     assert wait_for_state(database_url, job_id, "STARTED").finished_at is None
 
@@ -85,16 +63,16 @@ def test_a_job_whose_end_is_not_written_when_its_worker_is_killed_runs_again(sta
 
 
 def test_a_job_whose_end_is_written_is_not_run_again_after_its_worker_is_killed(start_worker, database_url,
-                                                                                broker_url, sender, tmp_path):
+                                                                                broker_url, hookproj_sender, tmp_path):
     first = start_worker("--concurrency", "1", app_args=HOOKPROJ)
     ran = tmp_path / "runs"
-    job_id = send_hookproj(database_url, sender, "hookproj.counted", [str(ran)])
+    job_id = send_hookproj(database_url, hookproj_sender, "hookproj.counted", [str(ran)])
     ended = wait_for_state(database_url, job_id, "SUCCESS", timeout=30)
     first.kill()
 
     second = start_worker("--concurrency", "1", app_args=HOOKPROJ)
     # A copy RabbitMQ gives again (the acknowledgement may not have left) comes before a job sent afterwards.
-    later = send_hookproj(database_url, sender, "hookproj.counted", [str(tmp_path / "later")])
+    later = send_hookproj(database_url, hookproj_sender, "hookproj.counted", [str(tmp_path / "later")])
     wait_for_state(database_url, later, "SUCCESS")
 
     assert runs(ran) == 1
@@ -105,10 +83,10 @@ def test_a_job_whose_end_is_written_is_not_run_again_after_its_worker_is_killed(
 
 
 def test_jobs_that_end_during_a_warm_shutdown_have_their_ends_written_and_acknowledged(
-        start_worker, database_url, broker_url, sender, tmp_path):
+        start_worker, database_url, broker_url, hookproj_sender, tmp_path):
     worker = start_worker("--concurrency", "2", app_args=HOOKPROJ)
     release = tmp_path / "release"
-    ids = [send_hookproj(database_url, sender, "hookproj.counted", [str(tmp_path / f"runs-{n}"), str(release)])
+    ids = [send_hookproj(database_url, hookproj_sender, "hookproj.counted", [str(tmp_path / f"runs-{n}"), str(release)])
            for n in range(2)]
     for n in range(2):
         wait_for_runs(tmp_path / f"runs-{n}", 1)

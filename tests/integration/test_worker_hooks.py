@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
-from celery import Celery
-from helpers import wait_for_state
+from helpers import HOOKPROJ, send_hookproj, send_recorded, wait_for_state
 
-from schedcli.store import JobStore, NewJob
+from schedcli.store import JobStore
 
 pytestmark = pytest.mark.broker
-
-HOOKPROJ = ("--app", "hookproj:app")
-
-
-
-
-def send_recorded(database_url: str, sender: Celery, task: str, args: list, queue: str, app: str,
-                  countdown: float | None = None, expires: float | None = None) -> str:
-    """Record the job and send it, the way dispatch does: SENDING, publish (confirmed), then SCHEDULED/QUEUED."""
-    now = time.time()
-    job = NewJob(id=str(uuid.uuid4()), task=task, args=args, kwargs={}, queue=queue, app=app,
-                 eta=now + countdown if countdown else None, expires=now + expires if expires else None, key=None)
-    with JobStore.open(database_url) as store:
-        store.record_sending([job], now)
-        sender.send_task(task, args=args, task_id=job.id, countdown=countdown, expires=expires, queue=queue)
-        store.mark_sent([job.id], time.time())
-    return job.id
 
 
 @pytest.fixture
@@ -41,21 +22,8 @@ def bundled_sender(broker_url):
     app.close()
 
 
-@pytest.fixture
-def hookproj_sender(broker_url):
-    """A plain Celery app that sends to the hookproj worker's queue."""
-    app = Celery("hookproj-sender", broker=broker_url)
-    app.conf.update(task_serializer="json", accept_content=["json"])
-    yield app
-    app.close()
-
-
 def send_bundled(database_url, sender, task, args, **options) -> str:
     return send_recorded(database_url, sender, task, args, "schedcli", "schedcli.app", **options)
-
-
-def send_hookproj(database_url, sender, task, args, **options) -> str:
-    return send_recorded(database_url, sender, task, args, "hookproj", "hookproj:app", **options)
 
 
 def test_a_job_is_recorded_as_started_then_succeeded_with_its_result(start_worker, database_url, bundled_sender):
