@@ -300,6 +300,21 @@ class Dispatcher:
             result.error = outcome.failed.get(result.job_id) or outcome.error or "not confirmed by RabbitMQ"
 
 
+class Dispatchers:
+    """A `Dispatcher` for each queue name asked for, made once (it keeps the routes and a loaded app), for threads
+    that send at the same time."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._made: dict[str | None, Dispatcher] = {}
+        self._lock = threading.Lock()
+
+    def for_queue(self, queue_name: str | None) -> Dispatcher:
+        with self._lock:
+            if queue_name not in self._made:
+                self._made[queue_name] = Dispatcher(self.settings, queue=queue_name)
+            return self._made[queue_name]
+
 class _StoreWork:
     """Where `Dispatcher.send` does the store's work: on a thread of its own, which opens the store and closes
     it (`owns_store`), or, given the caller's open store, right away on the caller's thread."""

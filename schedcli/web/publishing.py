@@ -19,7 +19,7 @@ import threading
 
 from schedcli.exceptions import BrokerUnavailable
 from schedcli.jobs.requests import JobRequest
-from schedcli.jobs.sending import Dispatched, Dispatcher
+from schedcli.jobs.sending import Dispatched, Dispatchers
 from schedcli.settings import Settings
 from schedcli.web.sending_process import FRAME_HEADER, encode_frame
 
@@ -33,7 +33,7 @@ class SharedPublisher:
         self.settings = settings
         self.confirmed = 0  # jobs RabbitMQ confirmed (new ones; a held key is not a send)
         self.failed = 0  # jobs not sent: refused, unconfirmed, or RabbitMQ down
-        self._dispatchers: dict[str | None, Dispatcher] = {}
+        self._dispatchers = Dispatchers(settings)
         self._routes_lock = threading.Lock()
         self._numbers = itertools.count()
         self._unsent: list[tuple[int, JobRequest, str | None]] = []  # for the next frame
@@ -52,16 +52,10 @@ class SharedPublisher:
         if self._sender is not None:
             await self._sender.stop()
 
-    def dispatcher(self, queue_name: str | None) -> Dispatcher:
-        with self._routes_lock:
-            if queue_name not in self._dispatchers:
-                self._dispatchers[queue_name] = Dispatcher(self.settings, queue=queue_name)
-            return self._dispatchers[queue_name]
-
     def check_task(self, task: str, queue_name: str | None = None) -> None:
         """BadInput (with the closest names) unless the app has `task`: checked before the request joins a batch,
         so one bad task name fails its own request only."""
-        dispatcher = self.dispatcher(queue_name)
+        dispatcher = self._dispatchers.for_queue(queue_name)
         with self._routes_lock:  # loading a user's app, once, must not run twice at the same time
             dispatcher.route(task)
 

@@ -30,7 +30,7 @@ from typing import BinaryIO
 
 from schedcli.amqp.publisher import Publisher
 from schedcli.exceptions import BrokerUnavailable, DatabaseError
-from schedcli.jobs.sending import Dispatcher
+from schedcli.jobs.sending import Dispatchers
 from schedcli.settings import Settings
 from schedcli.store import JobStore
 from schedcli.web import tune_garbage_collector
@@ -66,8 +66,7 @@ class Lanes:
         self.store_lock = threading.Lock()  # the lanes write to one store: they take turns here, not in SQLite
         self._answers = answers
         self._answers_lock = threading.Lock()
-        self._dispatchers: dict[str | None, Dispatcher] = {}
-        self._dispatchers_lock = threading.Lock()
+        self.dispatchers = Dispatchers(settings)
         self._threads = [threading.Thread(target=self._run, name=f"schedcli-lane-{number}")
                          for number in range(lanes)]
 
@@ -81,12 +80,6 @@ class Lanes:
             self.waiting.put(None)  # each lane stops at the first None it takes
         for thread in self._threads:
             thread.join()
-
-    def dispatcher(self, queue_name: str | None) -> Dispatcher:
-        with self._dispatchers_lock:
-            if queue_name not in self._dispatchers:
-                self._dispatchers[queue_name] = Dispatcher(self.settings, queue=queue_name)
-            return self._dispatchers[queue_name]
 
     def answer(self, answers: list) -> None:
         with self._answers_lock:
@@ -142,7 +135,7 @@ class _Lane:
             except Exception:  # closed by RabbitMQ (a restart, a forced close): open another
                 self.publisher.close()
         if self.publisher is None or self.publisher.connection is None:
-            publisher = Publisher(self.lanes.dispatcher(None).broker_settings())
+            publisher = Publisher(self.lanes.dispatchers.for_queue(None).broker_settings())
             publisher.open()  # BrokerUnavailable when RabbitMQ does not answer
             self.publisher = publisher
         return self.publisher
@@ -161,7 +154,7 @@ class _Lane:
     def send(self, queue_name: str | None, items: list) -> list:
         """Send `items`; one answer `(number, job, existing, error)` for each."""
         try:
-            results = self.lanes.dispatcher(queue_name).send(
+            results = self.lanes.dispatchers.for_queue(queue_name).send(
                 [request for _, request, _ in items], publisher=self.connected(), store=self.open_store(),
                 store_lock=self.lanes.store_lock)
         except Exception as exc:  # SchedcliError (RabbitMQ down, the store) or unexpected: each request reports it
