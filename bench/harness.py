@@ -201,11 +201,12 @@ def wait_until(condition, timeout: float, what: str, interval: float = 0.2):
 
 
 def broker_processes() -> list[int]:
-    """The pids of the RabbitMQ nodes (beam.smp) on this machine."""
+    """The pids of the RabbitMQ nodes (beam.smp) on this machine; not of a `rabbitmqctl` (an Erlang VM too)."""
     pids = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            if b"beam.smp" in cmdline.read_bytes() and b"rabbit" in cmdline.read_bytes():
+            words = cmdline.read_bytes().split(b"\0")
+            if any(word.endswith(b"beam.smp") for word in words) and b"boot" in words and b"rabbit" in words:
                 pids.append(int(cmdline.parent.name))
         except OSError:
             continue

@@ -84,6 +84,20 @@ def test_sent_jobs_are_scheduled_when_due_later_and_queued_when_due_now(store):
         "schedcli.tasks.echo", [1, "two"], {"k": True}, "schedcli", NOW + 60, NOW)
 
 
+def test_args_encoded_by_the_size_check_are_recorded_as_the_store_would_encode_them(store):
+    from dataclasses import replace
+
+    from schedcli.jobs.requests import check_payload
+
+    args, kwargs = [1, "é", None, [2.5, True], {"n": 2**40}], {"text": "привет", "nested": {"list": []}}
+    encoded_here = new_job(args=args)
+    encoded_before = replace(new_job(args=args), kwargs=kwargs, payload_json=check_payload(args, kwargs))
+    send(store, replace(encoded_here, kwargs=kwargs), encoded_before)
+    rows = {row[0]: row[1:] for row in store.query("SELECT id, args, kwargs FROM jobs")}
+    assert rows[encoded_before.id] == rows[encoded_here.id]
+    assert store.get(encoded_before.id).args == args and store.get(encoded_before.id).kwargs == kwargs
+
+
 def test_mark_sent_leaves_a_job_the_worker_already_started(store):
     job = new_job(eta=NOW + 60)
     store.record_sending([job], NOW)

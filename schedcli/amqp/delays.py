@@ -8,6 +8,7 @@ Pure: no kombu, no schedcli imports, so the time parser can use its limit.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 DELAY_LEVELS = 28  # Celery's native delayed delivery: celery_delayed_0 .. celery_delayed_27
 MAX_DELAY_SECONDS = 2**DELAY_LEVELS - 1
@@ -21,7 +22,12 @@ def level_name(level: int) -> str:
 
 def delayed_routing_key(delay_seconds: int, routing_key: str) -> str:
     """Celery's delay routing key: the delay's 28 bits, dot-separated, then the queue's routing key."""
-    return ".".join(f"{delay_seconds:0{DELAY_LEVELS}b}") + f".{routing_key}"
+    return f"{_delay_bits(delay_seconds)}.{routing_key}"
+
+
+@lru_cache(maxsize=2**16)  # a bulk send's jobs share delays; the join took a seventh of its publishing
+def _delay_bits(delay_seconds: int) -> str:
+    return ".".join(f"{delay_seconds:0{DELAY_LEVELS}b}")
 
 
 def rabbitmq_delay(seconds_until_due: float) -> int:

@@ -57,6 +57,7 @@ class TaskMessage:
     eta: float | None = None  # epoch seconds UTC
     expires: float | None = None
     route: Route | None = None
+    payload_json: tuple[str, str] | None = None  # args and kwargs as JSON text already (JobRequest.payload_json)
 
     def headers(self, origin: str) -> dict:
         """The protocol-2 headers Celery's `as_task_v2` writes (used where speed does not matter)."""
@@ -82,8 +83,14 @@ class TaskMessage:
         return text if len(text) <= REPR_LIMIT else text[:REPR_LIMIT - 3] + "..."
 
     def body(self) -> bytes:
-        embed = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
-        return json.dumps([self.args, self.kwargs, embed], ensure_ascii=False).encode("utf-8")
+        if self.payload_json is None:
+            return json.dumps([self.args, self.kwargs, _EMBED], ensure_ascii=False).encode("utf-8")
+        args_json, kwargs_json = self.payload_json
+        return f"[{args_json}, {kwargs_json}, {_EMBED_JSON}]".encode("utf-8")  # what json.dumps above writes
+
+
+_EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
+_EMBED_JSON = json.dumps(_EMBED)
 
 
 REPR_LIMIT = 1024

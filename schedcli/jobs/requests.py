@@ -12,6 +12,8 @@ from schedcli.amqp.delays import MAX_DELAY_SECONDS
 from schedcli.exceptions import BadInput, SchedcliError
 
 MAX_MESSAGE_BYTES = 1024 * 1024  # args + kwargs of one job, as JSON
+# json.dumps(value, ensure_ascii=False), without making an encoder for each call (a bulk send encodes every job's).
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass
@@ -29,21 +31,27 @@ class JobRequest:
     occurrence: int | None = None  # that schedule's occurrence, epoch seconds; None for a manual run
     schedule_revision: int | None = None  # the schedule's revision the occurrence was computed at
     retry_of: str | None = None  # the finished job this one retries
+    # args and kwargs as JSON text, from the size check: the store records it and the message carries it as is.
+    payload_json: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
 
-def check_payload(args, kwargs) -> None:
-    """BadInput unless args is a list, kwargs an object, and both together fit in a message."""
+def check_payload(args, kwargs) -> tuple[str, str]:
+    """BadInput unless args is a list, kwargs an object, and both together fit in a message. Returns both as
+    JSON text."""
     if not isinstance(args, list):
         raise BadInput(f"args must be a JSON array, got {type(args).__name__}: e.g. --args '[42, \"x\"]'")
     if not isinstance(kwargs, dict):
         raise BadInput(f"kwargs must be a JSON object, got {type(kwargs).__name__}: e.g. --kwargs '{{\"a\": 1}}'")
+    payload_json = _to_json(args), _to_json(kwargs) if kwargs else "{}"
     try:
-        size = len(json.dumps([args, kwargs], ensure_ascii=False).encode("utf-8"))
+        # As the JSON array [args, kwargs], which the size was always reckoned on.
+        size = len("[, ]") + sum(len(text) if text.isascii() else len(text.encode("utf-8")) for text in payload_json)
     except UnicodeEncodeError:  # bytes of a file that are not UTF-8, or a JSON escape like "\ud800"
         raise BadInput("args and kwargs hold text that is not UTF-8: a stray byte, or half a surrogate pair "
                        "like \\ud800") from None
     if size > MAX_MESSAGE_BYTES:
         raise BadInput(f"args and kwargs are {size:,} bytes as JSON; the limit is {MAX_MESSAGE_BYTES:,} bytes")
+    return payload_json
 
 
 def check_eta(eta: float | None, now: float) -> None:
@@ -112,7 +120,7 @@ def eta_of(when, now: float) -> float | None:
 def job_request(task: str, args: list, kwargs: dict, *, when=None, expires=None, key: str | None = None,
                 line: int | None = None, now: float | None = None) -> JobRequest:
     now = time.time() if now is None else now
-    check_payload(args, kwargs)
+    payload_json = check_payload(args, kwargs)
     eta = eta_of(when, now)
     check_eta(eta, now)
     expires_at = eta_of(expires, now)
@@ -120,10 +128,12 @@ def job_request(task: str, args: list, kwargs: dict, *, when=None, expires=None,
         raise BadInput("--expires must come after the time the job is due")
     if key is not None and (not isinstance(key, str) or not key or len(key) > 200 or not is_unicode(key)):
         raise BadInput("a key must be a non-empty string of at most 200 characters")
-    return JobRequest(task=task, args=args, kwargs=kwargs, eta=eta, expires=expires_at, key=key, line=line)
+    return JobRequest(task=task, args=args, kwargs=kwargs, eta=eta, expires=expires_at, key=key, line=line,
+                      payload_json=payload_json)
 
 
 LINE_FIELDS = {"args", "kwargs", "in", "at", "key"}
+PARSED_TIMES_KEPT = 10_000  # distinct time texts of a bulk file remembered at once
 
 
 def read_job_lines(lines: Iterable[str], task: str, zone: str, expires=None,
@@ -135,6 +145,16 @@ def read_job_lines(lines: Iterable[str], task: str, zone: str, expires=None,
 
     now = time.time() if now is None else now
     now_dt = datetime.fromtimestamp(now, timezone.utc)
+    # Every line is read at the same `now`, in the same zone: a time text seen before means the same time.
+    parsed_times: dict[tuple[str, str], object] = {}
+
+    def parse(field: str, text: str):
+        if (field, text) not in parsed_times:
+            if len(parsed_times) >= PARSED_TIMES_KEPT:
+                parsed_times.clear()
+            parsed_times[field, text] = parse_when(text, now_dt, zone, relative_only=field == "in")
+        return parsed_times[field, text]
+
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
@@ -152,9 +172,9 @@ def read_job_lines(lines: Iterable[str], task: str, zone: str, expires=None,
                 raise BadInput('give either "in" or "at", not both')
             when = None
             if "in" in spec:
-                when = parse_when(str(spec["in"]), now_dt, zone, relative_only=True)
+                when = parse("in", str(spec["in"]))
             elif "at" in spec:
-                when = parse_when(str(spec["at"]), now_dt, zone)
+                when = parse("at", str(spec["at"]))
             yield number, job_request(task, spec.get("args", []), spec.get("kwargs", {}), when=when,
                                       expires=expires, key=spec.get("key"), line=number, now=now), None
         except SchedcliError as exc:

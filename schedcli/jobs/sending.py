@@ -12,9 +12,9 @@ RabbitMQ holds, and a job reported as not sent never runs.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -31,6 +31,17 @@ from schedcli.store import Job, JobStore, NewJob
 BATCH = 5000  # jobs recorded per store transaction in a bulk send
 # Why an occurrence of a recurring schedule was not sent: paused or replaced after it was computed.
 SCHEDULE_CHANGED = "its schedule was paused or changed meanwhile"
+
+
+def new_job_id() -> str:
+    """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes it, in a third of its time."""
+    digits = os.urandom(16).hex()
+    return (f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{_RFC_4122_VARIANT[digits[16]]}{digits[17:20]}-"
+            f"{digits[20:]}")
+
+
+# The variant's two top bits are 10: a random hex digit becomes 8, 9, a or b.
+_RFC_4122_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 @dataclass
@@ -210,14 +221,14 @@ class Dispatcher:
         recorded_at = time.time() if now is None else now
         for result in batch:
             request = result.request
-            result.job_id = str(uuid.uuid4())
+            result.job_id = new_job_id()
             result._recorded_at = recorded_at
             result._recorded = NewJob(
                 id=result.job_id, task=request.task, args=request.args, kwargs=request.kwargs,
                 queue=self.route(request.task).queue, app=self.app_name, eta=request.eta,
                 expires=request.expires, key=request.key, schedule=request.schedule,
                 occurrence=request.occurrence, schedule_revision=request.schedule_revision,
-                retry_of=request.retry_of,
+                retry_of=request.retry_of, payload_json=request.payload_json,
             )
         lease_until = recorded_at + SENDING_LEASE
         duplicates = store.record_sending([result._recorded for result in batch], recorded_at, self.sender,
@@ -268,7 +279,8 @@ class Dispatcher:
                 continue
             request = result.request
             messages.append(TaskMessage(result.job_id, request.task, request.args, request.kwargs,
-                                        eta=request.eta, expires=request.expires, route=self.route(request.task)))
+                                        eta=request.eta, expires=request.expires, route=self.route(request.task),
+                                        payload_json=request.payload_json))
         return messages
 
     @staticmethod

@@ -108,6 +108,7 @@ class NewJob:
     occurrence: int | None = None
     schedule_revision: int | None = None
     retry_of: str | None = None
+    payload_json: tuple[str, str] | None = None  # args and kwargs as JSON text already (JobRequest.payload_json)
 
 
 @dataclass
@@ -261,8 +262,9 @@ class JobStore:
         keys = sorted({job.key for job in jobs if job.key is not None})
         with self._db.transaction() as tx:
             refused = occurrence_conflicts(tx, occurrences, lock=not self._db.sqlite)
-            rows = [(job.id, job.task, _dumps(job.args), _dumps(job.kwargs), job.key, job.queue, job.app, "SENDING",
-                     job.eta, job.expires, now, job.schedule, job.occurrence, sender, lease_until, job.retry_of)
+            rows = [(job.id, job.task, *(job.payload_json or (_dumps(job.args), _dumps(job.kwargs))), job.key,
+                     job.queue, job.app, "SENDING", job.eta, job.expires, now, job.schedule, job.occurrence, sender,
+                     lease_until, job.retry_of)
                     for job in jobs if job.id not in refused]
             # The partial unique index turns a second active job with the same key into a no-op insert, and
             # the unique (schedule, occurrence) a second copy of an occurrence.

@@ -65,6 +65,16 @@ def _json_response(status: int, message: str, code: int, extra_headers: list | N
     return status, headers + (extra_headers or []), body
 
 
+def session_of(cookie_header: str) -> str | None:
+    """The dashboard session in a Cookie header, if any."""
+    cookies = SimpleCookie()
+    try:
+        cookies.load(cookie_header)
+    except Exception:  # a malformed cookie header is no session
+        return None
+    return cookies[SESSION_COOKIE].value if SESSION_COOKIE in cookies else None
+
+
 class Guard:
     """The ASGI middleware that applies `Access` and the body limit to every HTTP request."""
 
@@ -112,12 +122,7 @@ class Guard:
             name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
             if not is_loopback(name):
                 return _json_response(421, f"this server answers only to 127.0.0.1 or localhost, not {host!r}", 2)
-        cookies = SimpleCookie()
-        try:
-            cookies.load(headers.get("cookie", ""))
-        except Exception:  # a malformed cookie header is no session
-            cookies = SimpleCookie()
-        session = cookies[SESSION_COOKIE].value if SESSION_COOKIE in cookies else None
+        session = session_of(headers["cookie"]) if "cookie" in headers else None
         authorization = headers.get("authorization", "")
         scheme, _, given = authorization.partition(" ")
         by_bearer = scheme.lower() == "bearer" and access.token_matches(given.strip())

@@ -25,6 +25,33 @@ def test_headers_without_eta_encode_none():
     assert message.encoded_headers("o") == table(message.headers("o"))
 
 
+@pytest.mark.parametrize("args, kwargs", [([], {}), ([1, "é", None, [2.5, True]], {"k": {"n": 2**40}}),
+                                          (["привет", "\\", "\"", "\u001b"], {"a": 1.5, "b": [{}]})])
+def test_a_body_built_from_the_size_checks_json_is_the_one_json_dumps_writes(args, kwargs):
+    import json
+
+    from schedcli.jobs.requests import check_payload
+
+    plain = TaskMessage("id-3", "t", args, kwargs)
+    reused = TaskMessage("id-3", "t", args, kwargs, payload_json=check_payload(args, kwargs))
+    assert reused.body() == plain.body()
+    assert json.loads(reused.body()) == [args, kwargs, {"callbacks": None, "errbacks": None, "chain": None,
+                                                        "chord": None}]
+
+
+def test_job_ids_are_random_version_4_uuids_written_as_uuid_writes_them():
+    import uuid
+
+    from schedcli.jobs.sending import new_job_id
+
+    ids = [new_job_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for job_id in ids:
+        parsed = uuid.UUID(job_id)
+        assert str(parsed) == job_id and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    assert {job_id[19] for job_id in ids} == set("89ab")
+
+
 @pytest.mark.parametrize("delay", [1, 2, 3, 7, 3600, 7200, 86_399, MAX_DELAY_SECONDS])
 def test_delay_routing_key_matches_celery(delay):
     assert delayed_routing_key(delay, "schedcli") == calculate_routing_key(delay, "schedcli")
