@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from schedcli.amqp.delays import DELAY_LEVELS, DELIVERY_EXCHANGE, level_name
-from schedcli.amqp.publisher import connection_options, watch_blocking
+from schedcli.amqp.publisher import confirm_probe, connection_options, watch_blocking
 from schedcli.exceptions import START_RABBITMQ, BadInput, BrokerUnavailable, DatabaseError, PublishersBlocked
 from schedcli.amqp.routes import Route, queue_route
 from schedcli.settings import Settings, mask_url
@@ -222,12 +222,8 @@ def alarms_check(probe: BrokerProbe) -> Check:
     """Publish one message nobody receives and wait for its confirm: a memory or disk alarm blocks it."""
     import socket
 
-    import amqp
-
-    channel = probe.connection.channel()
     try:
-        channel.basic_publish_confirm(amqp.Message(b""), exchange="", routing_key=f"schedcli.doctor.{uuid.uuid4()}",
-                                      confirm_timeout=ALARM_TIMEOUT)
+        confirm_probe(probe.connection, ALARM_TIMEOUT)
     except PublishersBlocked as blocked:
         probe.alive = False  # a blocked connection reads nothing more: the later broker checks are skipped
         return Check("alarms", ERROR, f"RabbitMQ is blocking publishers: {blocked}; no job can be sent",
@@ -237,9 +233,6 @@ def alarms_check(probe: BrokerProbe) -> Check:
         probe.alive = False
         return Check("alarms", ERROR, f"RabbitMQ did not confirm a message within {ALARM_TIMEOUT:g} s",
                      "look for alarms with `rabbitmq-diagnostics alarms`")
-    finally:
-        if probe.alive:
-            channel.close()
     return Check("alarms", OK, "none: RabbitMQ takes messages")
 
 

@@ -54,8 +54,8 @@ class PublishersBlocked(BrokerUnavailable):
     """RabbitMQ takes no messages now: a memory or disk alarm blocks every publisher until it clears."""
 
     @classmethod
-    def by(cls, masked_url: str, reason: str) -> PublishersBlocked:
-        return cls(f"RabbitMQ at {masked_url} is blocking publishers: {reason}; nothing was sent. It takes messages "
+    def by(cls, masked_url: str, reason: str, consequence: str = "nothing was sent") -> PublishersBlocked:
+        return cls(f"RabbitMQ at {masked_url} is blocking publishers: {reason}; {consequence}. It takes messages "
                    "again once the alarm clears (`schedcli doctor` shows it; free memory or disk on the broker)")
 
 

@@ -179,6 +179,19 @@ def watch_blocking(connection, on_blocked) -> None:
     connection._callbacks[blocked] = lambda reason="": on_blocked(reason or "a resource alarm")
 
 
+def confirm_probe(connection, timeout: float) -> None:
+    """Publish one message that no queue receives and wait for RabbitMQ's confirm. Under a memory or disk alarm
+    the callback given to `watch_blocking` raises instead; socket.timeout when no confirm came within `timeout`."""
+    import uuid
+
+    import amqp
+
+    channel = connection.channel()
+    channel.basic_publish_confirm(amqp.Message(b""), exchange="", routing_key=f"schedcli.probe.{uuid.uuid4()}",
+                                  confirm_timeout=timeout)
+    channel.close()  # not when it raised: a blocked connection reads nothing more, not even a close
+
+
 def _is_kombu_transport(scheme: str) -> bool:
     from kombu.transport import TRANSPORT_ALIASES  # only on the way to an error: the send path needs no kombu
 

@@ -63,11 +63,11 @@ class Canceller:
 
     def _terminate(self, job) -> CancelOutcome:
         """Revoke with terminate through the job's own app, then record the cancel (so a redelivery is skipped)."""
-        from schedcli.worker.inspection import ensure_broker_reachable
+        from schedcli.worker.inspection import ensure_broker_takes_messages
 
         try:
             celery_app = self._celery_app(job.app)
-            ensure_broker_reachable(celery_app)
+            ensure_broker_takes_messages(celery_app)
         except SchedcliError as exc:  # the app cannot be loaded here, or RabbitMQ is down: this job only
             return CancelOutcome(job.id, job.state, False, f"cannot stop it: {exc}", exc.exit_code, job)
         celery_app.control.revoke(job.id, terminate=True, signal="SIGTERM")

@@ -1,4 +1,5 @@
-"""RabbitMQ refusing to take messages (a memory alarm blocks every publisher): said at once, exit 69, nothing sent.
+"""RabbitMQ refusing to take messages (a memory alarm blocks every publisher): said at once, exit 69, nothing sent;
+`worker status`, which asks the workers with a publish, says so too instead of waiting for ever.
 
 The alarm is raised for real with `rabbitmqctl set_vm_memory_high_watermark` and the limit is restored after,
 whatever happens: while it is in force, every publisher on this RabbitMQ is blocked.
@@ -57,6 +58,16 @@ def test_a_send_while_rabbitmq_blocks_publishers_says_so_at_once_and_sends_nothi
     assert took < 15, f"took {took:.1f} s: it waited for a confirm that could not come"
     listed = json.loads(run_schedcli("list", "--json").stdout)
     assert [job["state"] for job in listed] in ([], ["CANCELLED"])  # never shown as sent
+
+
+def test_worker_status_while_rabbitmq_blocks_publishers_says_so_at_once(memory_alarm):
+    started = time.monotonic()
+    result = run_schedcli("worker", "status")
+    took = time.monotonic() - started
+    assert result.returncode == 69, result.stderr
+    assert "is blocking publishers: low on memory; no message can reach the workers" in result.stderr
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
+    assert took < 15, f"took {took:.1f} s: asking the workers waited on a blocked publish"
 
 
 def test_doctor_reports_the_alarm(memory_alarm):
