@@ -1,8 +1,8 @@
 """One DB-API connection to the job store: SQLite through the stdlib, anything else through SQLAlchemy.
 
 `sqlite:///path` URLs use the stdlib `sqlite3` (importing SQLAlchemy costs more than a whole `call`):
-WAL, a 30 s busy timeout and `BEGIN IMMEDIATE` for every write, so concurrent writers wait their turn
-instead of failing with "database is locked". Any other URL (postgresql://...) goes through
+WAL, a 30 s busy timeout and `BEGIN IMMEDIATE` for every write transaction, so concurrent writers wait their
+turn instead of failing with "database is locked" (a lone writing statement takes the lock as it starts). Any other URL (postgresql://...) goes through
 SQLAlchemy's engine and its raw DB-API connection. The SQL is written once with `?` placeholders.
 Every driver failure becomes a `DatabaseError` that names the store (password masked).
 """
@@ -110,6 +110,31 @@ class Database:
                     self.connection.rollback()
                 except self.errors:
                     pass
+                raise
+            finally:
+                cursor.close()
+        except self.errors as exc:
+            raise self.failure("write", exc) from exc
+
+    def write_one(self, sql: str, params: Sequence = ()) -> int:
+        """One statement as a transaction of its own; the rows it changed. A worker writes most of a job's
+        states so, and the statements of `transaction()` around it cost as much as the write. On SQLite
+        (autocommit) a writing statement takes the write lock before it reads, waiting for it as
+        BEGIN IMMEDIATE does."""
+        try:
+            cursor = self.connection.cursor()
+            try:
+                cursor.execute(self.sql(sql), tuple(params))
+                changed = cursor.rowcount
+                if not self.sqlite:
+                    self.connection.commit()
+                return changed
+            except BaseException:
+                if not self.sqlite:
+                    try:
+                        self.connection.rollback()
+                    except self.errors:
+                        pass
                 raise
             finally:
                 cursor.close()

@@ -405,9 +405,8 @@ class JobStore:
         return job
 
     def _update(self, assignments: str, params: Sequence, job_id: str, from_states: str = ACTIVE) -> bool:
-        with self._db.transaction() as tx:
-            return tx.execute(f"UPDATE jobs SET {assignments} WHERE id = ? AND state IN {from_states}",
-                              (*params, job_id)) == 1
+        return self._db.write_one(f"UPDATE jobs SET {assignments} WHERE id = ? AND state IN {from_states}",
+                                  (*params, job_id)) == 1
 
     def mark_started(self, job_id: str, worker: str | None, now: float, may_restart: bool = True) -> str | None:
         """A worker starts the job. Returns its state afterwards (STARTED unless it had already ended),
@@ -418,6 +417,12 @@ class JobStore:
         worker died with it) or the job's own retry; a second copy of the same id (sent again after a killed
         sender) gets ALREADY_RUNNING."""
         starts_from = ACTIVE if may_restart else WAITING
+        # Most jobs are no schedule's: one statement starts them. The cancel gate runs this for every job in the
+        # worker's consumer loop, where the three statements of the transaction below cost a burst a tenth of it.
+        if self._db.write_one(f"UPDATE jobs SET state = 'STARTED', worker = ?, started_at = ? "
+                              f"WHERE id = ? AND schedule IS NULL AND state IN {starts_from}",
+                              (worker, now, job_id)) == 1:
+            return "STARTED"
         with self._db.transaction() as tx:
             if skip_if_overlapping(tx, job_id, now):
                 return "SKIPPED"
