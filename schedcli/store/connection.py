@@ -96,12 +96,15 @@ class Database:
             raise self.failure("read", exc) from exc
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """A write transaction; on SQLite it takes the write lock first, so it never fails half-way with 'locked'."""
+    def transaction(self, lone_statement: bool = False) -> Iterator[Transaction]:
+        """A write transaction; on SQLite it takes the write lock first, so it never fails half-way with 'locked'.
+
+        `lone_statement`: the transaction is one statement, which SQLite (in autocommit) runs as a transaction
+        of its own, taking the write lock as it starts, as BEGIN IMMEDIATE would."""
         try:
             cursor = self.connection.cursor()
             try:
-                if self.sqlite:
+                if self.sqlite and not lone_statement:
                     cursor.execute("BEGIN IMMEDIATE")
                 yield Transaction(self, cursor)
                 self.connection.commit()
@@ -118,28 +121,9 @@ class Database:
 
     def write_one(self, sql: str, params: Sequence = ()) -> int:
         """One statement as a transaction of its own; the rows it changed. A worker writes most of a job's
-        states so, and the statements of `transaction()` around it cost as much as the write. On SQLite
-        (autocommit) a writing statement takes the write lock before it reads, waiting for it as
-        BEGIN IMMEDIATE does."""
-        try:
-            cursor = self.connection.cursor()
-            try:
-                cursor.execute(self.sql(sql), tuple(params))
-                changed = cursor.rowcount
-                if not self.sqlite:
-                    self.connection.commit()
-                return changed
-            except BaseException:
-                if not self.sqlite:
-                    try:
-                        self.connection.rollback()
-                    except self.errors:
-                        pass
-                raise
-            finally:
-                cursor.close()
-        except self.errors as exc:
-            raise self.failure("write", exc) from exc
+        states so, and the statements of `transaction()` around it cost as much as the write."""
+        with self.transaction(lone_statement=True) as tx:
+            return tx.execute(sql, params)
 
     def skip_waiting_for_disk(self) -> None:
         try:

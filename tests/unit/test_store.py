@@ -73,3 +73,28 @@ def test_a_file_that_is_not_a_database_is_a_database_error(tmp_path):
     path.write_bytes(b"this is not SQLite" * 100)
     with pytest.raises(DatabaseError, match="file is not a database"):
         JobStore.open(f"sqlite:///{path}")
+
+
+def test_the_gates_lone_statement_waits_for_another_writer_as_a_transaction_does(store_url):
+    import sqlite3
+    import threading
+    import time
+
+    from store_contract import new_job, send
+
+    with JobStore.open(store_url) as store, JobStore.open(store_url) as gate:
+        job = new_job(eta=NOW + 60)
+        send(store, job)
+        path = store_url.removeprefix("sqlite:///")
+        holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
+        released = threading.Timer(0.5, holder.rollback)
+        released.start()
+        started = time.monotonic()
+        try:
+            assert gate.mark_started(job.id, "worker@host", NOW, may_restart=False) == "STARTED"
+        finally:
+            released.join()
+            holder.close()
+        assert time.monotonic() - started >= 0.4  # it waited for the lock instead of failing with 'locked'
+        assert gate.get(job.id).state == "STARTED"
