@@ -24,7 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from schedcli.exceptions import BadInput, ReportsFolderError
-from schedcli.timeparse import PERIOD_MAX, format_seconds
+from schedcli.timeparse import PERIOD_MAX
+from schedcli.timetext import format_seconds
 from schedcli.store import STATES, iso
 
 Progress = Callable[[int, int, str], None]

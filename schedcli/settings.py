@@ -213,7 +213,7 @@ def resolve_settings(
 def check_zone(name: str, source: str) -> None:
     """A zone setting schedcli cannot use is refused here, naming where it came from, before any time is read."""
     from schedcli.exceptions import BadInput, TimeExpressionError
-    from schedcli.timeparse import resolve_zone
+    from schedcli.timetext import resolve_zone
 
     try:
         resolve_zone(name)

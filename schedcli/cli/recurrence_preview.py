@@ -14,7 +14,7 @@ def show_recurrence(expression: str, now: datetime, zone: tzinfo, count: int | N
     """
     from schedcli.exceptions import BadInput
     from schedcli.schedules.occurrences import preview
-    from schedcli.timeparse import format_delay
+    from schedcli.timetext import format_delay
 
     if count is not None and not 1 <= count <= 1000:
         raise BadInput(f"--count {count} is out of range; give 1 to 1000")

@@ -54,7 +54,7 @@ def local_time(epoch: float, zone_name: str) -> str:
     """`Thu 26 Nov 12:00 CET` in the user's zone."""
     from datetime import datetime
 
-    from schedcli.timeparse import resolve_zone
+    from schedcli.timetext import resolve_zone
 
     return datetime.fromtimestamp(epoch, resolve_zone(zone_name)).strftime("%a %d %b %H:%M:%S %Z")
 
@@ -63,7 +63,7 @@ def describe_due(job, zone_name: str, now: float | None = None) -> str:
     """When a job is due, as `Thu 26 Nov 12:00 UTC (in 1d 1h 59m)`, or `now`."""
     import time
 
-    from schedcli.timeparse import format_delay
+    from schedcli.timetext import format_delay
 
     if job.eta is None:
         return "now"
@@ -186,8 +186,8 @@ def _progress_cell(progress: dict, plain: bool):
 
 
 def _job_rows(job, zone_name: str, now: float, note: str | None, plain: bool) -> list[tuple[str, object]]:
-    from schedcli.timeparse import format_seconds
-    from schedcli.timeparse import format_delay
+    from schedcli.timetext import format_seconds
+    from schedcli.timetext import format_delay
 
     def at(epoch: float) -> str:
         return local_time(epoch, zone_name)
@@ -311,7 +311,7 @@ def _when_cell(job, zone_name: str, now: float) -> str:
     """When a waiting job is due, when a running one started, when a finished one ended."""
     from datetime import datetime
 
-    from schedcli.timeparse import format_delay, resolve_zone
+    from schedcli.timetext import format_delay, resolve_zone
 
     zone = resolve_zone(zone_name)
 
@@ -333,7 +333,7 @@ def job_table(jobs, zone_name: str, *, now: float | None = None, plain: bool = F
 
     from rich import box
 
-    from schedcli.timeparse import format_seconds
+    from schedcli.timetext import format_seconds
 
     now = time.time() if now is None else now
     table = Table(box=None if plain else box.SIMPLE_HEAD, header_style="" if plain else "bold", pad_edge=False)

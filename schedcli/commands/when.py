@@ -34,7 +34,8 @@ def command(application, expression, now_text, zone_text, as_json, count):
 
     from schedcli.exceptions import BadInput
     from schedcli.schedules.expressions import looks_recurring
-    from schedcli.timeparse import format_delay, parse_when, resolve_zone
+    from schedcli.timeparse import parse_when
+    from schedcli.timetext import format_delay, resolve_zone
 
     zone = resolve_zone(zone_text or application.settings.timezone)
     if now_text is None:

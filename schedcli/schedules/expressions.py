@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 
 from schedcli.exceptions import TimeExpressionError
-from schedcli.timeparse import resolve_zone, zone_name
+from schedcli.timetext import resolve_zone, zone_name
 
 MIN_INTERVAL = 1  # seconds; smaller intervals cannot be sent ahead and run on time (see docs/schedules.md)
 _EXAMPLES = "try 'every 15m', 'every weekday 9am', 'every monday 9:00 Europe/Berlin' or '0 9 * * 1-5'"

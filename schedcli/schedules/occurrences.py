@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from schedcli.schedules.expressions import Recurrence, looks_recurring, parse_recurrence
-from schedcli.timeparse import resolve_zone
+from schedcli.timetext import resolve_zone
 
 
 def occurrences_after(recurrence: Recurrence, after: float, start: int) -> Iterator[int]:

@@ -21,7 +21,8 @@ from schedcli.exceptions import BadInput
 from schedcli.jobs.reading import WATCH_INTERVAL, JobReader, JobView
 from schedcli.jobs.requests import job_request, loads
 from schedcli.store import FINAL_STATES, PENDING_STATES, STATES, JobStore
-from schedcli.timeparse import parse_period, parse_when, resolve_zone
+from schedcli.timeparse import parse_period, parse_when
+from schedcli.timetext import resolve_zone
 
 router = APIRouter(prefix="/api")
 

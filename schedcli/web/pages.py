@@ -21,7 +21,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from schedcli.exceptions import BadInput, UnknownJob
 from schedcli.store import FINAL_STATES, PENDING_STATES, STATES, JobStore
-from schedcli.timeparse import format_delay, parse_period, resolve_zone
+from schedcli.timeparse import parse_period
+from schedcli.timetext import format_delay, resolve_zone
 from schedcli.web.security import SESSION_COOKIE
 
 HERE = Path(__file__).parent

@@ -17,20 +17,21 @@ PACKAGE = Path(__file__).resolve().parents[2] / "schedcli"
 ALLOWED = {
     "exceptions": set(),
     "amqp.delays": set(),
-    "settings": {"exceptions", "timeparse"},
-    "timeparse": {"exceptions", "amqp.delays"},
+    "timetext": {"exceptions"},
+    "settings": {"exceptions", "timetext"},
+    "timeparse": {"exceptions", "amqp.delays", "timetext"},
     "store": {"exceptions", "settings"},
     "amqp": {"exceptions", "settings", "amqp.delays"},
     "send_recording": {"settings", "store", "amqp.delays"},
     "app": {"settings", "send_recording"},
     "worker": {"exceptions", "settings", "store", "amqp", "amqp.delays", "app"},
-    "report": {"exceptions", "timeparse", "store"},
+    "report": {"exceptions", "timeparse", "timetext", "store"},
     "jobs": {"exceptions", "settings", "timeparse", "store", "amqp", "amqp.delays", "worker"},
-    "schedules": {"exceptions", "settings", "timeparse", "store", "amqp", "amqp.delays", "jobs"},
+    "schedules": {"exceptions", "settings", "timeparse", "timetext", "store", "amqp", "amqp.delays", "jobs"},
     "doctor": {"exceptions", "settings", "store", "amqp", "amqp.delays", "worker", "jobs"},
     "articles": {"jobs", "store"},
     "tasks": {"exceptions", "settings", "timeparse", "report", "store", "worker", "articles"},
-    "web": {"exceptions", "settings", "timeparse", "store", "amqp", "amqp.delays", "jobs", "schedules", "worker",
+    "web": {"exceptions", "settings", "timeparse", "timetext", "store", "amqp", "amqp.delays", "jobs", "schedules", "worker",
             "doctor", "articles", "report"},
     "cli": {"*"},
     "commands": {"*"},
@@ -38,7 +39,7 @@ ALLOWED = {
     "__init__": {"send_recording"},
 }
 ONLY_IN_THE_CLI = ("click", "rich")
-NO_CELERY = ("exceptions", "amqp.delays", "settings", "timeparse", "store", "report")
+NO_CELERY = ("exceptions", "amqp.delays", "settings", "timetext", "timeparse", "store", "report")
 
 
 def module_name(path: Path) -> str:

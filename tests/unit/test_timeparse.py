@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schedcli.exceptions import TimeExpressionError
-from schedcli.timeparse import MAX_DELAY, When, format_delay, parse_when, resolve_zone
+from schedcli.timeparse import MAX_DELAY, When, parse_when
+from schedcli.timetext import format_delay, resolve_zone
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
