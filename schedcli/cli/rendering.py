@@ -186,8 +186,7 @@ def _progress_cell(progress: dict, plain: bool):
 
 
 def _job_rows(job, zone_name: str, now: float, note: str | None, plain: bool) -> list[tuple[str, object]]:
-    from schedcli.timetext import format_seconds
-    from schedcli.timetext import format_delay
+    from schedcli.timetext import format_delay, format_seconds
 
     def at(epoch: float) -> str:
         return local_time(epoch, zone_name)

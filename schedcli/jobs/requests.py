@@ -42,7 +42,7 @@ def check_payload(args, kwargs) -> tuple[str, str]:
         raise BadInput(f"args must be a JSON array, got {type(args).__name__}: e.g. --args '[42, \"x\"]'")
     if not isinstance(kwargs, dict):
         raise BadInput(f"kwargs must be a JSON object, got {type(kwargs).__name__}: e.g. --kwargs '{{\"a\": 1}}'")
-    payload_json = _to_json(args), _to_json(kwargs) if kwargs else "{}"
+    payload_json = _to_json(args), _to_json(kwargs)
     try:
         # As the JSON array [args, kwargs], which the size was always reckoned on.
         size = len("[, ]") + sum(len(text) if text.isascii() else len(text.encode("utf-8")) for text in payload_json)

@@ -327,6 +327,7 @@ class Dispatchers:
                 self._made[queue_name] = Dispatcher(self.settings, queue=queue_name)
             return self._made[queue_name]
 
+
 class _StoreWork:
     """Where `Dispatcher.send` does the store's work: on a thread of its own, which opens the store and closes
     it (`owns_store`), or, given the caller's open store, right away on the caller's thread."""
