@@ -14,7 +14,14 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from click.testing import CliRunner
-from helpers import POSTGRES_URL, TEST_BROKER_URL, TESTS_DIR, VhostPool, WorkerProcess, broker_problem, run_schedcli
+from helpers import (POSTGRES_URL, TEST_BROKER_URL, TESTS_DIR, VhostPool,
+                     WorkerProcess, broker_problem, broker_turn, run_schedcli)
+
+
+def pytest_collection_modifyitems(items):
+    """The cluster test and the slow ones first: run in parallel, the longest start early and the short ones
+    fill in around them, instead of one process ending the run alone on a 100-second test."""
+    items.sort(key=lambda item: (item.get_closest_marker("cluster") is None, item.get_closest_marker("slow") is None))
 
 
 @pytest.fixture(autouse=True)
@@ -60,13 +67,9 @@ def cli_runner():
     return invoke
 
 
-
-
 @pytest.fixture
 def schedcli_process():
     return run_schedcli
-
-
 
 
 @pytest.fixture(scope="session")
@@ -83,8 +86,14 @@ def rabbitmq() -> str:
     return TEST_BROKER_URL
 
 
-
-
+@pytest.fixture(autouse=True)
+def broker_turn_of_the_test(request):
+    """A broker test holds the broker lock shared; one marked broker_wide holds it alone (helpers.broker_turn)."""
+    if "rabbitmq" not in request.fixturenames:
+        yield
+        return
+    with broker_turn(exclusive=request.node.get_closest_marker("broker_wide") is not None):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +102,7 @@ def vhost_pool(rabbitmq):
         pytest.fail("rabbitmqctl is not on PATH; the broker tests create a virtual host each", pytrace=False)
     pool = VhostPool()
     yield pool
-    pool.delete_all()
+    pool.close()
 
 
 @pytest.fixture
@@ -103,9 +112,8 @@ def broker_url(rabbitmq, vhost_pool, monkeypatch):
     vhost = vhost_pool.take()
     url = f"{parts.scheme}://{parts.netloc}/{vhost}"
     monkeypatch.setenv("SCHEDCLI_BROKER_URL", url)
-    return url
-
-
+    yield url
+    vhost_pool.release(vhost)
 
 
 @pytest.fixture
@@ -127,8 +135,6 @@ def start_worker(broker_url, database_url, tmp_path):
     yield start
     for worker in workers:  # the vhost is thrown away: no need for a warm shutdown
         worker.kill()
-
-
 
 
 @pytest.fixture(scope="session")

@@ -5,14 +5,18 @@ Fixtures live in conftest.py; plain functions and classes live here, imported as
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -53,49 +57,111 @@ def broker_problem(url: str, timeout: float = 3.0) -> str | None:
         return f"{type(exc).__name__}: {exc}"
 
 
+def lock_file(name: str):
+    """A file for fcntl.flock, the same for every test process on this machine (they share one RabbitMQ)."""
+    return open(Path(tempfile.gettempdir()) / f"schedcli-tests-{name}.lock", "a")
+
+
 def rabbitmqctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, check=check, timeout=60)
 
 
 class VhostPool:
-    """Virtual hosts made and deleted a batch at a time: one `rabbitmqctl eval` costs about a second, however
-    many it handles. Deleting happens in this process, never beside an add: RabbitMQ 3.10 was seen to hang on
-    vhost creation while deletions of vhosts full of quorum queues ran alongside."""
+    """Virtual hosts for one test process: made a batch at a time (one `rabbitmqctl eval` costs about a second,
+    however many it handles) and deleted soon after their test, on a thread of the pool's own, while the next
+    test runs. A used vhost holds RabbitMQ file handles for its queues until it is deleted: with several test
+    processes, keeping a batch of them around ran RabbitMQ out of handles (limit ~900 at `ulimit -n` 1024),
+    and then it stops accepting connections and declaring queues until some are freed.
+
+    Adds and deletes never run side by side, in this process or in parallel ones (a lock file): RabbitMQ 3.10
+    was seen to hang on vhost creation while deletions of vhosts full of quorum queues ran alongside. Deletes
+    hold the broker lock shared, so that no test marked broker_wide runs meanwhile. Each name carries the test
+    process's pid: vhosts left by a process that is gone (killed, or stopped during its session's end) are
+    deleted by the next pool that starts."""
 
     BATCH = 8
+    NAME = re.compile(r"schedcli-test-(\d+)-\d+")
 
     def __init__(self):
-        self.session = uuid.uuid4().hex[:8]
+        self.prefix = f"schedcli-test-{os.getpid()}-"
         self.made = 0
         self.free: list[str] = []
-        self.used: list[str] = []
+        self._released = [name for name in rabbitmqctl("list_vhosts", "name").stdout.split()
+                          if (match := self.NAME.fullmatch(name)) and not process_alive(int(match.group(1)))]
+        self._error: Exception | None = None
+        self._closing = False
+        self._changed = threading.Condition()
+        self._deleter = threading.Thread(target=self._delete_released, name="vhost-deleter", daemon=True)
+        self._deleter.start()
 
     @staticmethod
     def _each(names: list[str], call: str) -> None:
-        rabbitmqctl("eval", ", ".join(call.format(name=name) for name in names) + ", ok.")
+        with lock_file("vhosts") as lock:  # the pools of parallel test processes take turns
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            rabbitmqctl("eval", ", ".join(call.format(name=name) for name in names) + ", ok.")
 
     def take(self) -> str:
         if not self.free:
-            self.delete_used()
-            names = [f"schedcli-test-{self.session}-{self.made + n}" for n in range(self.BATCH)]
+            names = [f"{self.prefix}{self.made + n}" for n in range(self.BATCH)]
             self._each(names, 'ok = rabbit_vhost:add(<<"{name}">>, <<"schedcli-tests">>), '
                               'ok = rabbit_auth_backend_internal:set_permissions(<<"guest">>, <<"{name}">>, '
                               '<<".*">>, <<".*">>, <<".*">>, <<"schedcli-tests">>)')
             self.made += len(names)
             self.free += names
-        name = self.free.pop(0)
-        self.used.append(name)
-        return name
+        return self.free.pop(0)
 
-    def delete_used(self) -> None:
-        if self.used:
-            self._each(self.used, 'rabbit_vhost:delete(<<"{name}">>, <<"schedcli-tests">>)')
-            self.used.clear()
+    def release(self, name: str) -> None:
+        with self._changed:
+            self._released.append(name)
+            self._changed.notify()
 
-    def delete_all(self) -> None:
-        self.used += self.free
-        self.free.clear()
-        self.delete_used()
+    def _delete_released(self) -> None:
+        while True:
+            with self._changed:
+                while not self._released and not self._closing:
+                    self._changed.wait()
+                if not self._released:
+                    return
+                names, self._released = self._released, []
+            try:
+                with broker_turn(exclusive=False):
+                    self._each(names, 'rabbit_vhost:delete(<<"{name}">>, <<"schedcli-tests">>)')
+            except Exception as exc:  # raised at close: the session fails, the next pool deletes what is left
+                self._error = exc
+
+    def close(self) -> None:
+        """Delete every vhost of the pool; raise what went wrong deleting any of them."""
+        with self._changed:
+            self._released += self.free
+            self.free.clear()
+            self._closing = True
+            self._changed.notify()
+        self._deleter.join()
+        if self._error is not None:
+            raise self._error
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+@contextmanager
+def broker_turn(exclusive: bool):
+    """Tests run in parallel (pytest-xdist) on one RabbitMQ. What changes it for everyone (a test marked
+    broker_wide: an alarm, a restart, a global setting) waits until nothing else uses it and keeps everything
+    else out until it ends. A lock file across processes, held shared or exclusive; passing through a turnstile
+    first lets a waiting exclusive holder in before the shared ones that come after it."""
+    with lock_file("broker-turnstile") as turnstile, lock_file("broker") as broker:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        fcntl.flock(broker, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        fcntl.flock(turnstile, fcntl.LOCK_UN)
+        yield
 
 
 class WorkerProcess:

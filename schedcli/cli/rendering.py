@@ -115,16 +115,17 @@ def _is_number(value) -> bool:
 
 
 def render_outcome(job) -> None:
-    """The result (pretty JSON) on stdout, or the error and its traceback on stderr."""
+    """The result (pretty JSON) on stdout, or the error and its traceback on stderr; never cut into lines at the
+    terminal's width, so a result piped on stays JSON."""
     if job.state == "SUCCESS":
-        console().print(safe_text(json.dumps(job.result, indent=2, ensure_ascii=False)))
+        console().print(safe_text(json.dumps(job.result, indent=2, ensure_ascii=False)), soft_wrap=True)
         return
     err = console(stderr=True)
     err.print(Text(f"{job.state}", style="bold red"))
     if job.error:
-        err.print(safe_text(f"{job.error.get('type')}: {job.error.get('message')}"))
+        err.print(safe_text(f"{job.error.get('type')}: {job.error.get('message')}"), soft_wrap=True)
         if job.error.get("traceback"):
-            err.print(safe_text(job.error["traceback"]))
+            err.print(safe_text(job.error["traceback"]), soft_wrap=True)
 
 
 # -- jobs: `status`, `list`, `cancel`, `reschedule` ---------------------------------------------

@@ -346,7 +346,6 @@ def get_health(request: Request):
     return json_response({"ok": healthy, "checks": [check.to_json() for check in checks]}, 200 if healthy else 503)
 
 
-
 # -- schedules ----------------------------------------------------------------------------------
 
 SCHEDULE_FIELDS = frozenset({"name", "every", "task", "args", "kwargs", "queue", "key_prefix", "expires", "catch_up",

@@ -14,7 +14,7 @@ import pytest
 
 from helpers import rabbitmqctl, run_schedcli
 
-pytestmark = pytest.mark.broker
+pytestmark = [pytest.mark.broker, pytest.mark.broker_wide]
 
 
 def evaluate(expression: str) -> str:

@@ -84,9 +84,11 @@ class QuietVhost:
 @pytest.fixture(scope="module")
 def quiet_vhost(vhost_pool, rabbitmq):
     parts = urlsplit(rabbitmq)
-    vhost = QuietVhost(f"{parts.scheme}://{parts.netloc}/{vhost_pool.take()}")
+    name = vhost_pool.take()
+    vhost = QuietVhost(f"{parts.scheme}://{parts.netloc}/{name}")
     yield vhost
     vhost.connection.close()
+    vhost_pool.release(name)
 
 
 @pytest.fixture

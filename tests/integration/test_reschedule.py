@@ -14,9 +14,6 @@ from schedcli.store import JobStore
 from helpers import wait_for_state
 
 
-
-
-
 @pytest.mark.broker
 def test_a_rescheduled_job_runs_at_its_new_time_and_the_old_one_never_runs(cli_runner, start_worker,
                                                                           database_url, tmp_path):

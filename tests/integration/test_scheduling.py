@@ -25,12 +25,6 @@ def send_jobs(count: int, *, delay: str, task: str = "schedcli.tasks.echo") -> l
     return ids
 
 
-
-
-
-
-
-
 def runs_per_job(*workers) -> dict[str, int]:
     """How many times each job id succeeded, read from the workers' logs."""
     counts: dict[str, int] = {}
@@ -115,6 +109,7 @@ def test_worker_killed_while_jobs_are_scheduled_runs_each_exactly_once_after_res
 
 
 @pytest.mark.slow
+@pytest.mark.broker_wide
 def test_rabbitmq_restart_while_jobs_are_scheduled_loses_none_runs_none_twice_or_early(broker_url, start_worker):
     worker = start_worker()
     ids = send_jobs(100, delay="8s")
@@ -157,6 +152,7 @@ def short_consumer_timeout(rabbitmq):
 
 
 @pytest.mark.slow
+@pytest.mark.broker_wide
 def test_job_due_past_consumer_timeout_runs_once_on_time_and_no_worker_dies(short_consumer_timeout, broker_url,
                                                                             start_worker):
     worker = start_worker()

@@ -248,7 +248,6 @@ def test_a_killed_sending_process_fails_what_it_held_and_the_next_request_starts
     assert wait_until_ended(again), "the sending process outlived the server"
 
 
-
 def wait_until_ended(pid: int, timeout: float = 10) -> bool:
     """Whether process `pid` ended (gone, or a zombie waiting for its parent) within `timeout` seconds."""
     deadline = time.monotonic() + timeout

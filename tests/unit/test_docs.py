@@ -18,7 +18,6 @@ COMMANDS_DOC = ROOT / "docs" / "commands.md"
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
-
 def cli_module():
     """`schedcli.cli`, a module or a package: its root group `cli` and its table `COMMANDS`."""
     return importlib.import_module("schedcli.cli")

@@ -3,19 +3,18 @@ terminal codes, plain output when not a terminal or NO_COLOR, long values cut in
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from helpers import make_job
 
-from schedcli.cli.rendering import render_job, render_job_table
+from schedcli.cli.rendering import render_job, render_job_table, render_outcome
 from schedcli.store import RESULT_LIMIT, TRUNCATED, Job, capped_result
 
 NOW = 1_800_000_000.0  # Fri 15 Jan 2027 11:00:00 MSK
 ZONE = "Europe/Moscow"
 HOSTILE = "no [red]x[/red] \x1b[2J"
-
-
 
 
 def failed_job() -> Job:
@@ -83,6 +82,15 @@ def test_a_succeeded_job_shows_its_result_as_pretty_json_whole(capsys):
     )
     assert 'due               at once\n' in out
     assert 'started           Fri 15 Jan 10:59:00 MSK (10.0 ms late)\n' in out
+
+
+def test_a_waited_for_result_and_traceback_are_never_cut_at_the_terminal_width(monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "40")
+    long_path = "/reports/" + "y" * 100 + ".csv"
+    render_outcome(make_job(state="SUCCESS", result={"paths": [long_path]}))
+    assert json.loads(capsys.readouterr().out) == {"paths": [long_path]}
+    render_outcome(make_job(state="FAILURE", error={"type": "OSError", "message": long_path, "traceback": long_path}))
+    assert capsys.readouterr().err == f"FAILURE\nOSError: {long_path}\n{long_path}\n"
 
 
 def test_a_queued_job_says_how_long_it_has_waited(capsys):
