@@ -2,7 +2,8 @@
 
 Spread: 1,000 jobs due 2-10 s after each is sent; start lateness (started - due) p50/p99/max.
 Burst: 10,000 jobs due in the same second: all must start, none early; the time until the last
-starts gives the worker's jobs/s. schedcli's worker (`schedcli worker start`, jobs held in
+starts gives the worker's jobs/s. The burst is run BURST_ROUNDS times by each worker and the median
+round counts: one round's figure on this noisy 2-core machine moved by more than the gap between them. schedcli's worker (`schedcli worker start`, jobs held in
 RabbitMQ's delay queues, lateness from the store's started_at - eta) against a plain Celery worker
 with classic ETA handling (bench/classic_app.py: the worker holds the jobs; the task records its
 own start), each in a vhost of its own, one after the other.
@@ -21,6 +22,7 @@ TARGET_P99_MS = 50.0
 TARGET_BURST_RATIO = 1.0  # the schedcli worker keeps up with plain Celery on the same burst
 SPREAD_SECONDS = (2.0, 10.0)
 BURST_LEAD_SECONDS = 3.0  # after the burst is sent, until it is due
+BURST_ROUNDS = 3
 TASK = "schedcli.tasks.echo"
 
 
@@ -38,8 +40,8 @@ def _count(store, sql: str, params=()) -> int:
     return next(iter(store.query(sql, params)))[0]
 
 
-def schedcli_starts(bench: Bench, spread: int, burst: int) -> tuple[list[tuple], list[tuple]]:
-    """(eta, started) of the spread jobs and of the burst jobs, run by a schedcli worker."""
+def schedcli_starts(bench: Bench, spread: int, burst: int) -> tuple[list[tuple], list[list[tuple]]]:
+    """(eta, started) of the spread jobs and of each round's burst jobs, run by a schedcli worker."""
     from schedcli.jobs.requests import JobRequest
     from schedcli.jobs.sending import Dispatcher
     from schedcli.settings import resolve_settings
@@ -53,7 +55,8 @@ def schedcli_starts(bench: Bench, spread: int, burst: int) -> tuple[list[tuple],
         with schedcli_worker(bench, env), JobStore.open(settings.database_url) as store:
             phases = {}
             send_rate = None
-            for phase, count in (("spread", spread), ("burst", burst)):
+            rounds = [f"burst{number}" for number in range(BURST_ROUNDS)]
+            for phase, count in (("spread", spread), *((name, burst) for name in rounds)):
                 now = time.time()
                 if phase == "spread":
                     etas = [now + offset for offset in spread_offsets(count)]
@@ -69,11 +72,12 @@ def schedcli_starts(bench: Bench, spread: int, burst: int) -> tuple[list[tuple],
                                           (pattern,)) == count,
                            max(etas) - time.time() + 300, f"{count:,} {phase} jobs to run")
                 phases[phase] = list(store.query("SELECT eta, started_at FROM jobs WHERE args LIKE ?", (pattern,)))
-    return phases["spread"], phases["burst"]
+    return phases["spread"], [phases[name] for name in rounds]
 
 
-def classic_starts(bench: Bench, spread: int, burst: int) -> tuple[list[tuple], list[tuple]]:
-    """(eta, started) of the spread jobs and of the burst jobs, run by a plain Celery worker holding ETAs."""
+def classic_starts(bench: Bench, spread: int, burst: int) -> tuple[list[tuple], list[list[tuple]]]:
+    """(eta, started) of the spread jobs and of each round's burst jobs, run by a plain Celery worker holding
+    ETAs."""
     starts_db = str(bench.path("classic-starts")) + ".db"
     with vhost("timing-classic") as broker_url:
         env = bench.environment(broker_url, BENCH_STARTS_DB=starts_db)
@@ -87,22 +91,34 @@ def classic_starts(bench: Bench, spread: int, burst: int) -> tuple[list[tuple], 
             wait_until(lambda: len(classic_app.read_starts(starts_db)) == spread, SPREAD_SECONDS[1] + 120,
                        f"{spread:,} classic spread jobs to run")
             spread_starts = classic_app.read_starts(starts_db)
-            burst_eta = burst_due(time.time(), burst, send_rate)
-            classic_app.send(broker_url, [burst_eta] * burst)
-            wait_until(lambda: len(classic_app.read_starts(starts_db)) == spread + burst, burst_eta - time.time() + 300,
-                       f"{burst:,} classic burst jobs to run")
-            burst_starts = [row for row in classic_app.read_starts(starts_db) if row[0] == burst_eta]
-    return spread_starts, burst_starts
+            bursts = []
+            for number in range(1, BURST_ROUNDS + 1):
+                burst_eta = burst_due(time.time(), burst, send_rate)
+                classic_app.send(broker_url, [burst_eta] * burst)
+                wait_until(lambda: len(classic_app.read_starts(starts_db)) == spread + number * burst,
+                           burst_eta - time.time() + 300, f"{burst:,} classic burst jobs to run")
+                bursts.append([row for row in classic_app.read_starts(starts_db) if row[0] == burst_eta])
+    return spread_starts, bursts
 
 
 def lateness_ms(starts: list[tuple]) -> list[float]:
     return [(started - eta) * 1000 for eta, started in starts]
 
 
+def until_last_start(starts: list[tuple]) -> float:
+    """Seconds from the burst's due time until its last job started."""
+    return max(started - eta for eta, started in starts)
+
+
+def median_round(bursts: list[list[tuple]]) -> list[tuple]:
+    """The round whose last job started the median time after the burst was due."""
+    return sorted(bursts, key=until_last_start)[len(bursts) // 2]
+
+
 def run(bench: Bench) -> list[Row]:
     spread, burst = bench.size(1000, 200), bench.size(10_000, 1000)
-    ours_spread, ours_burst = schedcli_starts(bench, spread, burst)
-    theirs_spread, theirs_burst = classic_starts(bench, spread, burst)
+    ours_spread, ours_bursts = schedcli_starts(bench, spread, burst)
+    theirs_spread, theirs_bursts = classic_starts(bench, spread, burst)
     ours, theirs = lateness_ms(ours_spread), lateness_ms(theirs_spread)
     label = f"5 lateness, {spread:,} jobs due in 2-10 s"
     baseline = "classic Celery ETA (the worker holds the jobs)"
@@ -112,16 +128,21 @@ def run(bench: Bench) -> list[Row]:
             baseline),
         Row(f"{label}: max", max(ours), max(theirs), "ms", None, baseline),
     ]
+    ours_burst, theirs_burst = median_round(ours_bursts), median_round(theirs_bursts)
     ours_burst_ms, theirs_burst_ms = lateness_ms(ours_burst), lateness_ms(theirs_burst)
     until_last = max(ours_burst_ms) / 1000, max(theirs_burst_ms) / 1000
+    rates = "; ".join(f"{who} {', '.join(f'{burst / until_last_start(starts):,.0f}' for starts in bursts)}"
+                      for who, bursts in (("schedcli", ours_bursts), ("classic", theirs_bursts)))
+    early = [sum(value < 0 for value in [*spread_ms, *(ms for starts in bursts for ms in lateness_ms(starts))])
+             for spread_ms, bursts in ((ours, ours_bursts), (theirs, theirs_bursts))]
     rows += [
         Row(f"5 burst of {burst:,} due in one second: until the last starts", until_last[0], until_last[1], "s",
-            None, baseline, note=f"p50 {percentile(ours_burst_ms, 0.5):.0f} ms vs "
+            None, baseline, note=f"median of {BURST_ROUNDS} rounds; p50 {percentile(ours_burst_ms, 0.5):.0f} ms vs "
                                  f"{percentile(theirs_burst_ms, 0.5):.0f} ms"),
         Row(f"5 burst of {burst:,}: jobs/s", burst / until_last[0], burst / until_last[1], "jobs/s",
-            Target(TARGET_BURST_RATIO, at_least=True, on_ratio=True), baseline),
-        Row("5 jobs started early (spread and burst)", sum(value < 0 for value in ours + ours_burst_ms),
-            sum(value < 0 for value in theirs + theirs_burst_ms), "jobs", Target(0), baseline,
+            Target(TARGET_BURST_RATIO, at_least=True, on_ratio=True), baseline,
+            note=f"median of {BURST_ROUNDS} rounds each (jobs/s by round: {rates})"),
+        Row("5 jobs started early (spread and burst)", early[0], early[1], "jobs", Target(0), baseline,
             note="every job started: the figure waits for all of them"),
     ]
     return rows
