@@ -24,9 +24,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from schedcli.exceptions import BadInput, ReportsFolderError
+from schedcli.store import STATES, iso
 from schedcli.timeparse import PERIOD_MAX
 from schedcli.timetext import format_seconds
-from schedcli.store import STATES, iso
 
 Progress = Callable[[int, int, str], None]
 

@@ -4,7 +4,8 @@
 WAL, a 30 s busy timeout and `BEGIN IMMEDIATE` for every write transaction (a lone writing statement
 takes the lock as it starts), so concurrent writers wait their turn instead of failing with "database
 is locked". Any other URL (postgresql://...) goes through SQLAlchemy's engine and its raw DB-API
-connection. The SQL is written once with `?` placeholders. Every driver failure becomes a `DatabaseError` that names the store (password masked).
+connection. The SQL is written once with `?` placeholders. Every driver failure becomes a
+`DatabaseError` that names the store (password masked).
 """
 
 from __future__ import annotations
