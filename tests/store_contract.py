@@ -106,6 +106,31 @@ def test_mark_sent_leaves_a_job_the_worker_already_started(store):
     assert store.get(job.id).state == "STARTED"
 
 
+def test_mark_sent_marks_whole_batches_and_parts_of_them_and_nothing_else(store):
+    # On SQLite a whole batch is marked by its rows' range: the range must hold nobody else's job.
+    first, second, other = [new_job(eta=NOW + 60) for _ in range(3)], [new_job() for _ in range(3)], new_job()
+    store.record_sending(first, NOW, sender="me 1", lease_until=NOW + 30)
+    store.record_sending([other], NOW, sender="someone else", lease_until=NOW + 30)
+    store.record_sending(second, NOW + 0.5, sender="me 1", lease_until=NOW + 30)
+    store.mark_sent([job.id for job in first] + [second[0].id], NOW + 1)
+    assert [store.get(job.id).state for job in first + second + [other]] == [
+        "SCHEDULED", "SCHEDULED", "SCHEDULED", "QUEUED", "SENDING", "SENDING", "SENDING"]
+    assert store.get(first[0].id).sender is None and store.get(second[1].id).sender == "me 1"
+    store.mark_sent([job.id for job in second[1:]], NOW + 1)
+    assert [store.get(job.id).state for job in second + [other]] == ["QUEUED", "QUEUED", "QUEUED", "SENDING"]
+
+
+def test_mark_sent_leaves_a_job_that_took_the_place_of_one_forgotten_meanwhile(store):
+    # SQLite gives the highest rowid again once its row is deleted: the batch's range then holds another's job.
+    mine = [new_job(), new_job()]
+    store.record_sending(mine, NOW, sender="me 1", lease_until=NOW + 30)
+    store.discard_unsent([mine[1].id])
+    newcomer = new_job()
+    store.record_sending([newcomer], NOW + 0.5, sender="me 1", lease_until=NOW + 30)
+    store.mark_sent([job.id for job in mine], NOW + 1)
+    assert store.get(mine[0].id).state == "QUEUED" and store.get(newcomer.id).state == "SENDING"
+
+
 def test_discard_unsent_forgets_only_jobs_still_sending(store):
     unconfirmed, confirmed = new_job(), new_job()
     store.record_sending([unconfirmed, confirmed], NOW)

@@ -33,11 +33,11 @@ BATCH = 5000  # jobs recorded per store transaction in a bulk send
 SCHEDULE_CHANGED = "its schedule was paused or changed meanwhile"
 
 
-def new_job_id() -> str:
-    """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes it, in a third of its time."""
-    digits = os.urandom(16).hex()
-    return (f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{_RFC_4122_VARIANT[digits[16]]}{digits[17:20]}-"
-            f"{digits[20:]}")
+def new_job_ids(count: int) -> list[str]:
+    """`count` random (version 4) UUIDs as text, as `str(uuid.uuid4())` writes them, in a sixth of its time."""
+    digits = os.urandom(16 * count).hex()
+    return [f"{uuid[:8]}-{uuid[8:12]}-4{uuid[13:16]}-{_RFC_4122_VARIANT[uuid[16]]}{uuid[17:20]}-{uuid[20:]}"
+            for uuid in (digits[start:start + 32] for start in range(0, 32 * count, 32))]
 
 
 # The variant's two top bits are 10: a random hex digit becomes 8, 9, a or b.
@@ -55,10 +55,23 @@ class Dispatched:
     job_id: str | None = None
     existing: bool = False
     error: str | None = None
-    job: Job | None = None
     resent: bool = False  # the job holding its key was left unconfirmed by a killed sender, and is sent again now
+    _job: Job | None = field(default=None, repr=False)
     _recorded: NewJob | None = field(default=None, repr=False)
     _recorded_at: float = field(default=0.0, repr=False)
+    _sent_at: float | None = field(default=None, repr=False)
+
+    @classmethod
+    def of_job(cls, request: JobRequest, job: Job, existing: bool) -> Dispatched:
+        """A request sent elsewhere (`schedcli serve`'s sending process), with the job it was sent as."""
+        return cls(request, job_id=job.id, existing=existing, _job=job)
+
+    @property
+    def job(self) -> Job | None:
+        # A new job's record is made when asked for: a bulk send printing only ids never needs it.
+        if self._job is None and self._sent_at is not None:
+            self._job = Job.sent(self._recorded, self._recorded_at, self._sent_at)
+        return self._job
 
     @property
     def sent(self) -> bool:
@@ -115,11 +128,12 @@ class Dispatcher:
         `publisher`, an open one the caller keeps (`schedcli serve`), is used and left open; by default
         a connection is opened for this send and closed after it.
 
-        The store works on a thread of its own, a batch ahead: it records the next batch and
-        settles the last one while RabbitMQ confirms this one (a bulk send spent a fifth of its
-        time in the store). Each batch is still recorded before it is published. A store that fails
-        stops the send at the next batch; a batch RabbitMQ confirmed meanwhile runs all the same
-        (its jobs stay SENDING, which workers run and record like any other), and the error says so.
+        The store works on a thread of its own, a batch ahead: it reads the next batch, records it and
+        builds its messages, and settles the last one, while RabbitMQ confirms this one (read between
+        two publishes, a file left RabbitMQ idle a tenth of the send). Each batch is still recorded
+        before it is published. A store that fails stops the send at the next batch; a batch RabbitMQ
+        confirmed meanwhile runs all the same (its jobs stay SENDING, which workers run and record like
+        any other), and the error says so.
         `store`, an open one the caller keeps on this thread (`schedcli serve`, whose sends are a batch
         each), does the store's work here instead: handing a small batch to a thread and back costs
         more than it overlaps. `store_lock`, shared by threads that send at the same time, is held
@@ -134,26 +148,23 @@ class Dispatcher:
         with connection as publisher, _StoreWork(store, store_lock) as store_thread:
             for route in routes:
                 publisher.ensure_topology(route)
-            batches = self._batches(requests, publisher, results)
-            batch = next(batches, None)
+            batches = self._batches(requests, results)
             # SQLite connections belong to the thread that opened them: the store lives on its thread.
-            store = store or store_thread.submit(JobStore.open, self.settings.database_url).result()
+            store = store or store_thread.submit(
+                lambda: JobStore.open(self.settings.database_url, bulk_writes=True)).result()
             settling, confirmed_counts = [], []
-            recording = unpublished = None  # the batch recorded ahead, until it is published
+            upcoming = store_thread.submit(self._prepare, store, batches, now)
+            prepared = None  # the batch recorded and about to be published
             on_the_wire = None  # the batch being published, until RabbitMQ has answered for each job
             lost = None  # why the connection, lost during the send, could not be opened again
             try:
-                if batch is not None:
-                    unpublished, recording = batch, store_thread.submit(self._record, store, batch, now)
-                while batch is not None:
-                    duplicates, resend = recording.result()
+                while (prepared := upcoming.result()) is not None:
                     for settled in settling:
                         if settled.done():
                             settled.result()  # a store that failed stops the send here
-                    unpublished = upcoming = next(batches, None)
-                    if upcoming is not None:
-                        recording = store_thread.submit(self._record, store, upcoming, now)
-                    messages = self._messages(batch, duplicates, resend)
+                    upcoming = store_thread.submit(self._prepare, store, batches, now)
+                    for route in {message.route for message in prepared.messages}:
+                        publisher.ensure_topology(route)  # a file's new task: declared before its jobs are sent
                     if publisher.connection is None and lost is None:
                         try:  # the connection dropped during the last batch: go on on the next node that answers
                             publisher.reopen()
@@ -162,12 +173,12 @@ class Dispatcher:
                     if publisher.connection is None:
                         outcome = PublishOutcome(error=lost or "RabbitMQ connection lost earlier in this send")
                     else:
-                        on_the_wire = batch, messages
-                        outcome = publisher.publish(messages, time.time() if now is None else now)
+                        on_the_wire = prepared
+                        outcome = publisher.publish(prepared.messages, time.time() if now is None else now)
                         on_the_wire = None
-                    settling.append(store_thread.submit(self._settle, store, batch, messages, outcome, resend))
+                    settling.append(store_thread.submit(self._settle, store, prepared, outcome))
                     confirmed_counts.append(len(outcome.confirmed))
-                    batch = upcoming
+                    prepared = None
                 for settled in settling:
                     settled.result()
             except DatabaseError as exc:
@@ -182,26 +193,24 @@ class Dispatcher:
             finally:
                 # Stopped part-way (Ctrl-C, a failure): what was on the wire is treated as when the
                 # connection drops, CANCELLED so that a copy RabbitMQ got is skipped and its key is
-                # free again; a batch recorded ahead and never sent is forgotten.
+                # free again; batches recorded ahead and never sent are forgotten.
                 if on_the_wire is not None:
-                    batch, messages = on_the_wire
                     interrupted = PublishOutcome(error="the send was interrupted",
-                                                 unconfirmed=[message.job_id for message in messages])
-                    store_thread.submit(self._settle, store, batch, messages, interrupted, {})
-                if unpublished is not None:
-                    store_thread.submit(self._forget, store, unpublished)
+                                                 unconfirmed=[message.job_id for message in on_the_wire.messages])
+                    store_thread.submit(self._settle, store, on_the_wire, interrupted)
+                elif prepared is not None:
+                    store_thread.submit(self._forget, store, prepared.batch)
+                store_thread.submit(self._forget_prepared, store, upcoming)
                 if store_thread.owns_store:
                     store_thread.submit(store.close)
         return results
 
-    def _batches(self, requests: Iterable[JobRequest], publisher: Publisher,
-                 results: list[Dispatched]) -> Iterator[list[Dispatched]]:
+    def _batches(self, requests: Iterable[JobRequest], results: list[Dispatched]) -> Iterator[list[Dispatched]]:
         """`requests` a batch at a time, read as the send goes (a bulk file is parsed while RabbitMQ works);
-        each request's task is checked and its queue declared before its batch is recorded. `results` gets
-        every batch made."""
+        each request's task is checked before its batch is recorded. `results` gets every batch made."""
         batch: list[Dispatched] = []
         for request in requests:
-            publisher.ensure_topology(self.route(request.task))  # once a route: remembered after
+            self.route(request.task)
             batch.append(Dispatched(request))
             if len(batch) == BATCH:
                 results.extend(batch)
@@ -211,17 +220,30 @@ class Dispatcher:
             results.extend(batch)
             yield batch
 
+    def _prepare(self, store, batches: Iterator[list[Dispatched]], now: float | None) -> _Prepared | None:
+        """The next batch read, recorded SENDING and made into messages; None when there is none."""
+        batch = next(batches, None)
+        if batch is None:
+            return None
+        duplicates, resend = self._record(store, batch, now)
+        return _Prepared(batch, self._messages(batch, duplicates, resend), resend)
+
     @staticmethod
     def _forget(store, batch: list[Dispatched]) -> None:
         store.discard_unsent([result.job_id for result in batch if result.job_id is not None])
+
+    def _forget_prepared(self, store, prepared: Future) -> None:
+        """Forget the batch `prepared` recorded, if it did (it ran before this, on the same thread)."""
+        if prepared.exception() is None and prepared.result() is not None:
+            self._forget(store, prepared.result().batch)
 
     def _record(self, store, batch: list[Dispatched], now: float | None) -> tuple[dict[str, str], dict[str, Job]]:
         """Give each job of `batch` its id and record it SENDING. Returns {id: holder's id} for keys an active job
         holds, and the holders this send takes over to send again: SENDING jobs whose sender is gone."""
         recorded_at = time.time() if now is None else now
-        for result in batch:
+        for result, job_id in zip(batch, new_job_ids(len(batch))):
             request = result.request
-            result.job_id = new_job_id()
+            result.job_id = job_id
             result._recorded_at = recorded_at
             result._recorded = NewJob(
                 id=result.job_id, task=request.task, args=request.args, kwargs=request.kwargs,
@@ -257,7 +279,7 @@ class Dispatcher:
             store.mark_sent(outcome.confirmed, time.time())
             for result in results:
                 if result.job_id in outcome.confirmed:
-                    result.job, result.resent = store.get(result.job_id), True
+                    result._job, result.resent = store.get(result.job_id), True
                 else:
                     result.error = (outcome.failed.get(result.job_id) or outcome.error
                                     or ("another sender took it over" if result.job_id not in mine
@@ -284,12 +306,12 @@ class Dispatcher:
         return messages
 
     @staticmethod
-    def _settle(store, batch: list[Dispatched], messages: list[TaskMessage], outcome: PublishOutcome,
-                resend: dict[str, Job]) -> None:
-        """Record what RabbitMQ did with each message of `batch`, and say why a job was not sent.
+    def _settle(store, prepared: _Prepared, outcome: PublishOutcome) -> None:
+        """Record what RabbitMQ did with each message of a batch, and say why a job was not sent.
 
         A job sent again for a killed sender that RabbitMQ did not confirm stays SENDING, as it was: it may
         have reached RabbitMQ either time."""
+        batch, messages, resend = prepared.batch, prepared.messages, prepared.resend
         confirmed, unconfirmed = set(outcome.confirmed), set(outcome.unconfirmed)
         sent_at = time.time()
         store.mark_sent(list(confirmed), sent_at)
@@ -304,12 +326,21 @@ class Dispatcher:
                 if result.resent and result.job_id not in confirmed:
                     result.error = (outcome.failed.get(result.job_id) or outcome.error or "not confirmed by RabbitMQ")
                     continue
-                result.job = store.get(result.job_id)
+                result._job = store.get(result.job_id)
                 continue
             if result.job_id in confirmed:
-                result.job = Job.sent(result._recorded, result._recorded_at, sent_at)
+                result._sent_at = sent_at
                 continue
             result.error = outcome.failed.get(result.job_id) or outcome.error or "not confirmed by RabbitMQ"
+
+
+@dataclass
+class _Prepared:
+    """A batch recorded SENDING, and the messages that send it (the jobs it sends again for a killed sender too)."""
+
+    batch: list[Dispatched]
+    messages: list[TaskMessage]
+    resend: dict[str, Job]
 
 
 class Dispatchers:

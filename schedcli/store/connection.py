@@ -140,6 +140,15 @@ class Database:
         except self.errors as exc:
             raise self.failure("configure the connection", exc) from exc
 
+    def keep_more_pages(self, megabytes: int) -> None:
+        """Let SQLite cache up to `megabytes` of the database (2 MB by default); other databases keep their own."""
+        if not self.sqlite:
+            return
+        try:
+            self.connection.execute(f"PRAGMA cache_size = -{megabytes * 1024}")
+        except self.errors as exc:
+            raise self.failure("configure the connection", exc) from exc
+
     def close(self) -> None:
         try:
             self.connection.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -200,6 +201,21 @@ class Job:
         }
 
 
+_MARK_SENT = ("UPDATE jobs SET state = CASE WHEN eta IS NOT NULL AND eta > ? THEN 'SCHEDULED' ELSE 'QUEUED' END, "
+              "sender = NULL, lease_until = NULL")
+
+
+@dataclass(frozen=True)
+class _RecordedRows:
+    """A batch `record_sending` recorded in SQLite: its rows' rowids first..last, its job ids, who sent it and when."""
+
+    first: int
+    last: int
+    ids: frozenset[str]
+    sender: str | None
+    created_at: float
+
+
 class JobStore:
     """The job store of one database URL; open with `JobStore.open(url)`, use as a context manager."""
 
@@ -209,19 +225,25 @@ class JobStore:
         self.reporting = ReportQueries(database)
         self.schedules = ScheduleStore(database, Job.from_row)
         self.metrics = MetricsQueries(database)
+        # SQLite: the rows (first and last rowid) of the last batches `record_sending` recorded, for `mark_sent`.
+        self._recorded_rows: deque[_RecordedRows] = deque(maxlen=4)
 
     @classmethod
-    def open(cls, database_url: str, wait_for_disk: bool = True) -> JobStore:
+    def open(cls, database_url: str, wait_for_disk: bool = True, bulk_writes: bool = False) -> JobStore:
         """Connect; create the schema on first use. One query when it exists. DatabaseError when unusable.
 
         `wait_for_disk=False` is for the worker's many small reports: a commit returns before it
         reaches the disk, which made a worker start 1.7x as many jobs a second. A crash of the
         machine (not of the process) may lose the last few reports, never corrupt the store.
+        `bulk_writes` is for a send of many batches, whose jobs land all over the indexes: SQLite
+        keeps 64 MB of the store in memory instead of 2 (a tenth less of the sender's CPU at 100,000 jobs).
         """
         store = cls(connect(database_url))
         try:
             if not wait_for_disk:
                 store._db.skip_waiting_for_disk()
+            if bulk_writes:
+                store._db.keep_more_pages(64)
             ensure_schema(store._db)
         except BaseException:
             store.close()
@@ -260,12 +282,14 @@ class JobStore:
         since it was computed maps to None."""
         occurrences = [job for job in jobs if job.occurrence is not None]
         keys = sorted({job.key for job in jobs if job.key is not None})
+        recorded_rows = None
         with self._db.transaction() as tx:
             refused = occurrence_conflicts(tx, occurrences, lock=not self._db.sqlite)
             rows = [(job.id, job.task, *(job.payload_json or (_dumps(job.args), _dumps(job.kwargs))), job.key,
                      job.queue, job.app, "SENDING", job.eta, job.expires, now, job.schedule, job.occurrence, sender,
                      lease_until, job.retry_of)
                     for job in jobs if job.id not in refused]
+            last_rowid_before = self._last_rowid(tx)
             # The partial unique index turns a second active job with the same key into a no-op insert, and
             # the unique (schedule, occurrence) a second copy of an occurrence.
             tx.insert_many(
@@ -290,7 +314,19 @@ class JobStore:
                     duplicates[job.id] = holder
             duplicates.update(refused)
             duplicates.update(occurrence_holders(tx, [job for job in occurrences if job.id not in refused]))
+            if last_rowid_before is not None:
+                recorded = frozenset(row[0] for row in rows if row[0] not in duplicates)
+                last_rowid = self._last_rowid(tx)
+                # Rowids are handed out one after the other: a range holding as many as were recorded is theirs.
+                if recorded and last_rowid - last_rowid_before == len(recorded):
+                    recorded_rows = _RecordedRows(last_rowid_before + 1, last_rowid, recorded, sender, now)
+        if recorded_rows is not None:
+            self._recorded_rows.append(recorded_rows)
         return duplicates
+
+    def _last_rowid(self, tx) -> int | None:
+        """SQLite: the highest rowid of jobs (0 for none); None elsewhere."""
+        return tx.fetch("SELECT coalesce(max(rowid), 0) FROM jobs")[0][0] if self._db.sqlite else None
 
     def unconfirmed(self, ids: list[str] | None = None) -> list[Job]:
         """Jobs still SENDING: of `ids`, or all of them (oldest first)."""
@@ -317,9 +353,23 @@ class JobStore:
         if not ids:
             return
         with self._db.transaction() as tx:
-            tx.execute_in(
-                "UPDATE jobs SET state = CASE WHEN eta IS NOT NULL AND eta > ? THEN 'SCHEDULED' ELSE 'QUEUED' END, "
-                f"sender = NULL, lease_until = NULL WHERE {SENDING_BY_ID}", ids, (now,))
+            rest = self._mark_recorded_rows_sent(tx, ids, now) if self._recorded_rows else ids
+            tx.execute_in(f"{_MARK_SENT} WHERE {SENDING_BY_ID}", rest, (now,))
+
+    def _mark_recorded_rows_sent(self, tx, ids: list[str], now: float) -> list[str]:
+        """Mark sent, by their range of rows, the batches recorded here whose every job is in `ids`: a fifth of
+        a bulk send's store time went on finding each id. The ids of other batches are returned."""
+        rest = set(ids)
+        for batch in list(self._recorded_rows):
+            if batch.ids.isdisjoint(rest):
+                continue
+            self._recorded_rows.remove(batch)
+            if batch.ids <= rest:
+                # sender and created_at tell these rows from any that took the rowid of one deleted meanwhile
+                tx.execute(f"{_MARK_SENT} WHERE rowid BETWEEN ? AND ? AND state = 'SENDING' AND sender IS ? "
+                           "AND created_at = ?", (now, batch.first, batch.last, batch.sender, batch.created_at))
+                rest -= batch.ids
+        return list(rest)
 
     def mark_unconfirmed(self, ids: list[str], now: float) -> None:
         """These were on their way when the connection failed: RabbitMQ may hold them though it never confirmed.

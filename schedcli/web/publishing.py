@@ -106,7 +106,7 @@ class SharedPublisher:
             if future.cancelled():
                 continue
             if error is None:
-                future.set_result(Dispatched(request, job_id=job.id, existing=existing, job=job))
+                future.set_result(Dispatched.of_job(request, job, existing))
             else:
                 future.set_exception(error)
 

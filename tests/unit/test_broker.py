@@ -42,10 +42,10 @@ def test_a_body_built_from_the_size_checks_json_is_the_one_json_dumps_writes(arg
 def test_job_ids_are_random_version_4_uuids_written_as_uuid_writes_them():
     import uuid
 
-    from schedcli.jobs.sending import new_job_id
+    from schedcli.jobs.sending import new_job_ids
 
-    ids = [new_job_id() for _ in range(2000)]
-    assert len(set(ids)) == len(ids)
+    ids = new_job_ids(2000) + new_job_ids(1)
+    assert len(ids) == 2001 and len(set(ids)) == len(ids)
     for job_id in ids:
         parsed = uuid.UUID(job_id)
         assert str(parsed) == job_id and parsed.version == 4 and parsed.variant == uuid.RFC_4122

@@ -52,6 +52,29 @@ def test_a_version_1_store_is_migrated_and_keeps_its_articles(tmp_path):
         assert store.articles.add("New", None, NOW) == 2
 
 
+def test_a_version_4_store_leaves_jobs_not_finished_and_not_of_a_schedule_out_of_two_indexes(tmp_path):
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'v4.db'}"
+    JobStore.open(url).close()
+    connection = sqlite3.connect(tmp_path / "v4.db")
+    connection.executescript("""
+        DROP INDEX jobs_finished_at; CREATE INDEX jobs_finished_at ON jobs (finished_at);
+        DROP INDEX jobs_schedule_occurrence; CREATE UNIQUE INDEX jobs_schedule_occurrence ON jobs (schedule, occurrence);
+        UPDATE schedcli_meta SET value = '4' WHERE name = 'schema_version';
+    """)
+    connection.close()
+    with JobStore.open(url) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        indexes = dict(store.query("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN "
+                                   "('jobs_finished_at', 'jobs_schedule_occurrence')"))
+        assert indexes["jobs_finished_at"].endswith("WHERE finished_at IS NOT NULL")
+        assert indexes["jobs_schedule_occurrence"].endswith("WHERE schedule IS NOT NULL")
+        plan = " ".join(str(row) for row in store.query(
+            "EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE schedule = 'daily' AND occurrence = 5"))
+        assert "jobs_schedule_occurrence" in plan
+
+
 def test_a_store_that_cannot_be_opened_is_one_line_naming_the_masked_url(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
