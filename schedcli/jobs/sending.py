@@ -232,10 +232,11 @@ class Dispatcher:
     def _forget(store, batch: list[Dispatched]) -> None:
         store.discard_unsent([result.job_id for result in batch if result.job_id is not None])
 
-    def _forget_prepared(self, store, prepared: Future) -> None:
-        """Forget the batch `prepared` recorded, if it did (it ran before this, on the same thread)."""
-        if prepared.exception() is None and prepared.result() is not None:
-            self._forget(store, prepared.result().batch)
+    def _forget_prepared(self, store, preparing: Future) -> None:
+        """Forget the batch `preparing` recorded, if it did (it ran before this, on the same thread)."""
+        prepared = preparing.result() if preparing.exception() is None else None
+        if prepared is not None:
+            self._forget(store, prepared.batch)
 
     def _record(self, store, batch: list[Dispatched], now: float | None) -> tuple[dict[str, str], dict[str, Job]]:
         """Give each job of `batch` its id and record it SENDING. Returns {id: holder's id} for keys an active job

@@ -77,14 +77,15 @@ def schema_statements(sqlite: bool) -> list[str]:
     ]
 
 
-# Jobs not finished and jobs of no schedule are left out of these two indexes: most jobs are one or the
-# other while they are sent, and each index a new job enters costs the bulk send a few percent. Every query
-# on these columns compares them, which SQLite and PostgreSQL know implies IS NOT NULL.
-FINISHED_AT_INDEX = "CREATE INDEX IF NOT EXISTS jobs_finished_at ON jobs (finished_at) WHERE finished_at IS NOT NULL"
+# Jobs not finished and jobs of no schedule are left out of these two indexes: every job is unfinished when
+# it is sent, most belong to no schedule, and each index a new job enters costs a bulk send a few percent.
+# Every query on these columns compares them, which SQLite and PostgreSQL know implies IS NOT NULL.
+FINISHED_AT_INDEX = ("CREATE INDEX IF NOT EXISTS jobs_finished_at ON jobs (finished_at) "
+                     "WHERE finished_at IS NOT NULL")
 # One job per (schedule, occurrence), whoever sends it: this index is what makes a schedule exactly-once
-# across any number of workers topping up at once. NULLs are distinct, so other jobs are not constrained.
-SCHEDULE_OCCURRENCE_INDEX = ("CREATE UNIQUE INDEX IF NOT EXISTS jobs_schedule_occurrence ON jobs (schedule, occurrence) "
-                             "WHERE schedule IS NOT NULL")
+# across any number of workers topping up at once.
+SCHEDULE_OCCURRENCE_INDEX = ("CREATE UNIQUE INDEX IF NOT EXISTS jobs_schedule_occurrence "
+                             "ON jobs (schedule, occurrence) WHERE schedule IS NOT NULL")
 
 # Recurring schedules (schedcli.store.schedules). Times are whole epoch seconds: an occurrence is compared exactly.
 SCHEDULE_STATEMENTS = [
