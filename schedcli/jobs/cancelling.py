@@ -71,11 +71,12 @@ class Canceller:
         except SchedcliError as exc:  # the app cannot be loaded here, or RabbitMQ is down: this job only
             return CancelOutcome(job.id, job.state, False, f"cannot stop it: {exc}", exc.exit_code, job)
         celery_app.control.revoke(job.id, terminate=True, signal="SIGTERM")
+        terminated = f"terminated while {job.state}"
         if self.store.mark_cancelled(job.id, time.time()):
-            return CancelOutcome(job.id, "CANCELLED", True, f"terminated while {job.state}", job=job)
+            return CancelOutcome(job.id, "CANCELLED", True, terminated, job=job)
         job = self.store.get(job.id)  # it ended before the revoke, or the worker's own report came first
         if job.state == "CANCELLED":
-            return CancelOutcome(job.id, job.state, True, "terminated", job=job)
+            return CancelOutcome(job.id, job.state, True, terminated, job=job)
         return CancelOutcome(job.id, job.state, False, f"it ended ({job.state}) before it could be stopped", 1, job)
 
     def _celery_app(self, app_name: str):

@@ -97,3 +97,24 @@ def test_a_selection_is_refused_when_it_is_not_a_waiting_state_or_mixes_ids(cli_
         result = cli_runner(*args)
         assert result.exit_code == 2, args
         assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_terminating_reports_the_same_when_the_workers_report_of_it_comes_first(database_url, monkeypatch):
+    """The worker records the revoke itself (task_revoked) and may do so before `cancel` does."""
+    from schedcli.jobs.cancelling import Canceller
+    from schedcli.worker import inspection
+
+    with JobStore.open(database_url) as store:
+        job_id = record_job(store, state="PROGRESS", created=time.time())
+
+        class WorkerReportsFirst:
+            class control:
+                @staticmethod
+                def revoke(revoked_id, terminate, signal):
+                    store.mark_cancelled(revoked_id, time.time())
+
+        monkeypatch.setattr(inspection, "ensure_broker_takes_messages", lambda celery_app: None)
+        monkeypatch.setattr(Canceller, "_celery_app", lambda self, app_name: WorkerReportsFirst)
+        outcome = Canceller(None, store, terminate=True).cancel(job_id)
+    assert outcome.to_json() == {"id": job_id, "state": "CANCELLED", "cancelled": True,
+                                 "reason": "terminated while PROGRESS"}
