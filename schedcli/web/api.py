@@ -227,7 +227,8 @@ def get_job(request: Request, job_id: str):
 @router.get("/jobs/{job_id}/events")
 async def job_events(request: Request, job_id: str):
     """Server-Sent Events: a `job` event (the job as `status --json`) each time it changes, `end` once it ended."""
-    settings = context(request).settings
+    ctx = context(request)
+    settings = ctx.settings
     first = await run_in_threadpool(read_job, settings, job_id)  # an unknown id is a 404, not an empty stream
 
     async def events():
@@ -243,7 +244,8 @@ async def job_events(request: Request, job_id: str):
             if view.job.state in FINAL_STATES:
                 yield f"event: end\ndata: {json.dumps({'state': view.job.state})}\n\n"
                 return
-            if await request.is_disconnected():
+            # On shutdown the stream ends, or the server would wait for the job; EventSource reconnects.
+            if ctx.stopping() or await request.is_disconnected():
                 return
             await asyncio.sleep(WATCH_INTERVAL)
             view = await run_in_threadpool(read_job, settings, view.job.id)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
 
 from schedcli import __version__
+from schedcli.exceptions import SchedcliError
 from schedcli.settings import Settings
 from schedcli.web.context import ServerContext
 from schedcli.web.errors import HANDLERS, answer
@@ -15,6 +17,7 @@ from schedcli.web.publishing import SharedPublisher
 from schedcli.web.security import Access, Guard
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a job's args and kwargs may be 1 MiB as JSON; room for escapes and fields
+SHUTDOWN_GRACE = 20  # seconds requests in flight get after SIGTERM or Ctrl-C; within deploy/'s TimeoutStopSec
 
 
 def create_app(settings: Settings, *, token: str | None = None, cors_origins: tuple[str, ...] = (),
@@ -59,6 +62,38 @@ def create_app(settings: Settings, *, token: str | None = None, cors_origins: tu
     # Outermost: nothing, not even a CORS preflight, is answered before the token and size are checked.
     app.add_middleware(Guard, access=access, max_body_bytes=max_body_bytes)
     return app
+
+
+def listen(host: str, port: int):
+    """A socket bound to `host`:`port` and listening, for `run_server`; ServerDidNotStart when it cannot be."""
+    import os
+    import socket
+
+    try:
+        return socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    except OSError as exc:
+        shown = f"[{host}]" if ":" in host else host
+        raise ServerDidNotStart(f"cannot listen on {shown}:{port}: {os.strerror(exc.errno) if exc.errno else exc}; give a free --port, "
+                                "or stop what holds that one") from None
+
+
+def run_server(app: FastAPI, listener, access_log: bool) -> None:
+    """Serve `app` with uvicorn on `listener` until SIGTERM or Ctrl-C."""
+    host, port = listener.getsockname()[:2]
+    # No X-Forwarded-For rewriting: nothing here uses the client's address, and it costs every request.
+    config = uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level="info", server_header=False,
+                            proxy_headers=False, timeout_graceful_shutdown=SHUTDOWN_GRACE)
+    server = uvicorn.Server(config)
+    app.state.context.stopping = lambda: server.should_exit
+    server.run(sockets=[listener])
+    if not server.started:
+        raise ServerDidNotStart("schedcli serve stopped while starting (uvicorn said why above)")
+
+
+class ServerDidNotStart(SchedcliError):
+    """The address cannot be listened on, or the app failed while starting."""
+
+    exit_code = 71  # EX_OSERR
 
 
 class DirectRoutes:

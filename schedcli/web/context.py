@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from schedcli.settings import Settings
@@ -19,6 +20,7 @@ class ServerContext:
     publisher: SharedPublisher
     access: Access
     started_at: float = field(default_factory=time.time)
+    stopping: Callable[[], bool] = lambda: False  # the server was told to stop: live event streams end
     _celery_app: object = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -266,3 +266,25 @@ def test_the_sending_process_ends_when_the_server_is_killed(server):
     [sender] = sending_processes(process.process.pid)
     process.process.kill()
     assert wait_until_ended(sender), "the sending process outlived a killed server"
+
+
+def test_sigterm_ends_open_event_streams_and_the_server_exits(server):
+    """A dashboard left open on a job that is far from done must not keep the server from stopping."""
+    process = server()
+    api = process.client
+    job = api.post("/api/jobs", json={"task": "schedcli.tasks.echo", "in": "1h"}).json()
+    with api.stream("GET", f"/api/jobs/{job['id']}/events", timeout=10) as response:
+        lines = response.iter_lines()
+        assert next(lines) == "event: job"
+        process.process.send_signal(signal.SIGTERM)
+        rest = list(lines)  # until the server closes the stream
+    assert "event: end" not in rest  # the job did not end: the stream did, and EventSource reconnects
+    assert process.process.wait(10) == -signal.SIGTERM  # uvicorn ends by the signal it was stopped with
+
+
+def test_a_port_in_use_is_a_one_line_error(server):
+    taken = server().port
+    result = run_schedcli("serve", "--port", str(taken))
+    assert result.returncode == 71
+    assert result.stderr == (f"Error: cannot listen on 127.0.0.1:{taken}: Address already in use; give a free "
+                             "--port, or stop what holds that one\n")
