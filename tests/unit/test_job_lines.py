@@ -38,3 +38,28 @@ def test_past_the_number_of_texts_kept_every_time_is_still_right(monkeypatch):
 @pytest.mark.parametrize("spec", [{"in": "soon"}, {"in": "2027-01-16 12:00"}])
 def test_a_bad_time_is_reported_on_every_line_that_has_it(spec):
     assert [(number, request) for number, request, _ in read(spec, spec)] == [(1, None), (2, None)]
+
+
+@pytest.mark.parametrize("text", ['{"args": [1], "in": "1h"}\n', '  {"args": [1]}', '[1, 2]\r\n', '{"a": 1} x',
+                                  '{"a": 1}\x0b', '{"a":', "nul", "", '"\\ud800"', "1e400", "NaN", '{"a": 1}{}'])
+def test_a_line_is_read_as_json_loads_reads_it_with_its_error(text):
+    """`requests.loads` calls json's scanner itself (the bulk send's hot path): same values, same errors."""
+    try:
+        expected = json.loads(text)
+    except ValueError as exc:
+        with pytest.raises(ValueError) as raised:
+            requests.loads(text)
+        assert str(raised.value) == str(exc)
+    else:
+        assert repr(requests.loads(text)) == repr(expected)
+
+
+def test_json_nested_deeper_than_python_goes_is_bad_json():
+    with pytest.raises(ValueError, match="nested too deeply"):
+        requests.loads("[" * 100_000)
+
+
+@pytest.mark.parametrize("value", [[1, "é", {"a": [1.5, None, True]}], {}, ['x"\\\n\t'], [float("nan"), 1e400],
+                                   {"k": "\U0001d11e"}, {"b": 1, "a": 2}])
+def test_args_are_encoded_as_json_dumps_encodes_them(value):
+    assert requests.check_payload([value], {}) == (json.dumps([value], ensure_ascii=False), "{}")
