@@ -70,6 +70,7 @@ def send_file_and_report(settings, task, lines, *, queue=None, expires=None, qui
     """Send one job per JSON line over one connection; bad lines are reported with their number, the rest go."""
     from schedcli.jobs.sending import Dispatcher
     from schedcli.jobs.requests import read_job_lines
+    from schedcli.runtime import fewer_collections
 
     dispatcher = Dispatcher(settings, queue=queue)
     dispatcher.route(task)  # an unknown task fails the whole file at once, before anything is sent
@@ -86,7 +87,8 @@ def send_file_and_report(settings, task, lines, *, queue=None, expires=None, qui
     # sends nothing, and needs no RabbitMQ.
     requests = good_lines()
     first = next(requests, None)
-    results = dispatcher.send(itertools.chain([first], requests)) if first is not None else []
+    with fewer_collections():
+        results = dispatcher.send(itertools.chain([first], requests)) if first is not None else []
     problems += [(result.request.line, result.error) for result in results if result.error]
     for number, problem in sorted(problems):
         click.echo(f"line {number}: {problem}", err=True)

@@ -42,11 +42,11 @@ def command(application, host, port, token, cors_origins, access_log):
         raise BadInput(f"refusing to listen on {host} without a token: anyone who reaches it could send and "
                        "cancel jobs; give --token (or SCHEDCLI_API_TOKEN), or keep the default --host 127.0.0.1")
     try:
-        from schedcli.web import tune_garbage_collector
         from schedcli.web.app import create_app, listen, run_server
     except ImportError as exc:
         raise BadInput(f"`schedcli serve` needs the web extra ({exc}); install it with "
                        "pip install 'schedcli[web]'") from None
+    from schedcli.runtime import tune_garbage_collector
     from schedcli.settings import mask_url
 
     settings = application.settings

@@ -33,7 +33,7 @@ from schedcli.exceptions import BrokerUnavailable, DatabaseError
 from schedcli.jobs.sending import Dispatchers
 from schedcli.settings import Settings
 from schedcli.store import JobStore
-from schedcli.web import tune_garbage_collector
+from schedcli.runtime import tune_garbage_collector
 
 LANES = 2  # sending threads, each with its own connection: one publishes while another waits for its confirms
 MAX_BATCH = 1000  # requests sent in one Dispatcher.send

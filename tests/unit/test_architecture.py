@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "schedcli"
 ALLOWED = {
     "exceptions": set(),
     "amqp.delays": set(),
+    "runtime": set(),
     "timetext": {"exceptions"},
     "settings": {"exceptions", "timetext"},
     "timeparse": {"exceptions", "amqp.delays", "timetext"},
@@ -32,7 +33,7 @@ ALLOWED = {
     "articles": {"jobs", "store"},
     "tasks": {"exceptions", "settings", "timeparse", "report", "store", "worker", "articles"},
     "web": {"exceptions", "settings", "timeparse", "timetext", "store", "amqp", "amqp.delays", "jobs", "schedules", "worker",
-            "doctor", "articles", "report"},
+            "doctor", "articles", "report", "runtime"},
     "cli": {"*"},
     "commands": {"*"},
     "__main__": {"cli"},
