@@ -53,21 +53,37 @@ def test_the_readme_documents_every_exit_code_schedcli_uses():
 # -- what every case checks -------------------------------------------------------------------------
 
 class QuietVhost:
-    """A virtual host in which no case may leave a message; one connection to count them, kept open."""
+    """A virtual host in which no case may leave a message; one connection to count them, kept open between
+    cases, and opened again when a broker_wide test on another worker restarted RabbitMQ between two."""
 
     QUEUES = ["schedcli", *(f"celery_delayed_{level}" for level in range(28))]
 
     def __init__(self, url: str):
+        self.url = url
+        self.connection = None
+
+    def _connect(self) -> None:
         import amqp
 
-        self.url = url
-        parts = urlsplit(url)
+        parts = urlsplit(self.url)
         self.connection = amqp.Connection(host=f"{parts.hostname}:{parts.port or 5672}", userid=parts.username,
                                           password=parts.password, virtual_host=parts.path[1:])
         self.connection.connect()
 
     def messages(self) -> int:
         """Messages in the job queue and the delay levels (a queue never declared counts 0)."""
+        import amqp
+
+        if self.connection is None:
+            self._connect()
+        try:
+            return self._count()
+        except (OSError, amqp.exceptions.RecoverableConnectionError):
+            self.close()
+            self._connect()
+            return self._count()
+
+    def _count(self) -> int:
         import amqp
 
         total = 0
@@ -80,6 +96,16 @@ class QuietVhost:
         channel.close()
         return total
 
+    def close(self) -> None:
+        import amqp
+
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except (OSError, amqp.exceptions.RecoverableConnectionError):  # the broker closed it first
+                pass
+            self.connection = None
+
 
 @pytest.fixture(scope="module")
 def quiet_vhost(vhost_pool, rabbitmq):
@@ -87,7 +113,7 @@ def quiet_vhost(vhost_pool, rabbitmq):
     name = vhost_pool.take()
     vhost = QuietVhost(f"{parts.scheme}://{parts.netloc}/{name}")
     yield vhost
-    vhost.connection.close()
+    vhost.close()
     vhost_pool.release(name)
 
 
