@@ -71,6 +71,12 @@ class ConfigError(SchedcliError):
     exit_code = 78  # EX_CONFIG
 
 
+class ServerDidNotStart(SchedcliError):
+    """`schedcli serve` cannot listen on its address (a port in use, one it may not bind), or failed starting."""
+
+    exit_code = 71  # EX_OSERR
+
+
 class ReportsFolderError(SchedcliError):
     """The reports folder cannot be created or written."""
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
 
 from schedcli import __version__
-from schedcli.exceptions import SchedcliError
+from schedcli.exceptions import ServerDidNotStart
 from schedcli.settings import Settings
 from schedcli.web.context import ServerContext
 from schedcli.web.errors import HANDLERS, answer
@@ -73,8 +73,9 @@ def listen(host: str, port: int):
         return socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
     except OSError as exc:
         shown = f"[{host}]" if ":" in host else host
-        raise ServerDidNotStart(f"cannot listen on {shown}:{port}: {os.strerror(exc.errno) if exc.errno else exc}; give a free --port, "
-                                "or stop what holds that one") from None
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ServerDidNotStart(f"cannot listen on {shown}:{port}: {reason}; give a free --port, or stop what "
+                                "holds that one") from None
 
 
 def run_server(app: FastAPI, listener, access_log: bool) -> None:
@@ -88,12 +89,6 @@ def run_server(app: FastAPI, listener, access_log: bool) -> None:
     server.run(sockets=[listener])
     if not server.started:
         raise ServerDidNotStart("schedcli serve stopped while starting (uvicorn said why above)")
-
-
-class ServerDidNotStart(SchedcliError):
-    """The address cannot be listened on, or the app failed while starting."""
-
-    exit_code = 71  # EX_OSERR
 
 
 class DirectRoutes:
