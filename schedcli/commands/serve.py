@@ -42,7 +42,7 @@ def command(application, host, port, token, cors_origins, access_log):
         raise BadInput(f"refusing to listen on {host} without a token: anyone who reaches it could send and "
                        "cancel jobs; give --token (or SCHEDCLI_API_TOKEN), or keep the default --host 127.0.0.1")
     try:
-        from schedcli.web.app import create_app, listen, run_server
+        from schedcli.web.app import address, create_app, listen, run_server
     except ImportError as exc:
         raise BadInput(f"`schedcli serve` needs the web extra ({exc}); install it with "
                        "pip install 'schedcli[web]'") from None
@@ -52,8 +52,7 @@ def command(application, host, port, token, cors_origins, access_log):
     settings = application.settings
     app = create_app(settings, token=token, cors_origins=tuple(cors_origins), loopback_only=loopback)
     listener = listen(host, port)
-    shown_host = f"[{host}]" if ":" in host else host
-    click.echo(f"schedcli serve on http://{shown_host}:{listener.getsockname()[1]}/ (RabbitMQ "
+    click.echo(f"schedcli serve on http://{address(host, listener.getsockname()[1])}/ (RabbitMQ "
                f"{mask_url(settings.broker_url)}, store {mask_url(settings.database_url)}"
                f"{', token required' if token else ''})", err=True)
     tune_garbage_collector()

@@ -64,6 +64,11 @@ def create_app(settings: Settings, *, token: str | None = None, cors_origins: tu
     return app
 
 
+def address(host: str, port: int) -> str:
+    """`host:port` as a URL writes it (an IPv6 address in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def listen(host: str, port: int):
     """A socket bound to `host`:`port` and listening, for `run_server`; ServerDidNotStart when it cannot be."""
     import os
@@ -72,10 +77,9 @@ def listen(host: str, port: int):
     try:
         return socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
     except OSError as exc:
-        shown = f"[{host}]" if ":" in host else host
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        raise ServerDidNotStart(f"cannot listen on {shown}:{port}: {reason}; give a free --port, or stop what "
-                                "holds that one") from None
+        raise ServerDidNotStart(f"cannot listen on {address(host, port)}: {reason}; give a free --port, or stop "
+                                "what holds that one") from None
 
 
 def run_server(app: FastAPI, listener, access_log: bool) -> None:
