@@ -63,7 +63,11 @@ def lock_file(name: str):
 
 
 def rabbitmqctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, check=check, timeout=60)
+    # An environment of its own: the vhost pool calls this from a thread while tests set variables, and a child
+    # started by vfork that inherits the process's environ can find it reallocated under it (EFAULT at exec,
+    # "[Errno 14] Bad address: 'rabbitmqctl'", seen in CI).
+    return subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, check=check, timeout=60,
+                          env=os.environ.copy())
 
 
 class VhostPool:
