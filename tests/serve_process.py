@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from helpers import free_port
 
@@ -30,7 +30,7 @@ class ServerProcess:
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.client = httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
+        self.client = httpx2.Client(base_url=self.base_url, headers=headers, timeout=30)
 
     def _read(self) -> None:
         with open(self.log_path, "a") as log:
@@ -46,9 +46,9 @@ class ServerProcess:
                 self._reader.join(5)
                 raise AssertionError(f"schedcli serve exited {self.process.returncode}:\n{self.log}")
             try:
-                httpx.get(f"{self.base_url}/static/dashboard.css", timeout=1)
+                httpx2.get(f"{self.base_url}/static/dashboard.css", timeout=1)
                 return self
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 time.sleep(0.05)
         raise AssertionError(f"schedcli serve did not answer within {timeout}s:\n{self.log}")
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from helpers import queue_counts, run_schedcli, wait_for_state
@@ -34,7 +34,7 @@ def server(broker_url, database_url, tmp_path):
         process.stop()
 
 
-def events_until_end(client: httpx.Client, job_id: str, timeout: float = 30) -> list[dict]:
+def events_until_end(client: httpx2.Client, job_id: str, timeout: float = 30) -> list[dict]:
     """The `job` events of the job's stream, read until its `end` event."""
     seen, event = [], None
     with client.stream("GET", f"/api/jobs/{job_id}/events", timeout=timeout) as response:
@@ -138,8 +138,8 @@ def test_cancel_and_reschedule_hold_across_a_worker_restart(server, start_worker
 
 def test_a_wrong_token_is_401_and_the_right_one_works(server):
     process = server("--host", "127.0.0.1", token="right-token")
-    anonymous = httpx.get(f"{process.base_url}/api/jobs")
-    wrong = httpx.get(f"{process.base_url}/api/jobs", headers={"Authorization": "Bearer wrong-token"})
+    anonymous = httpx2.get(f"{process.base_url}/api/jobs")
+    wrong = httpx2.get(f"{process.base_url}/api/jobs", headers={"Authorization": "Bearer wrong-token"})
     assert (anonymous.status_code, wrong.status_code) == (401, 401)
     assert wrong.json()["code"] == 77 and "token" in wrong.json()["error"]
     assert process.client.get("/api/jobs").status_code == 200
