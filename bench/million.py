@@ -3,8 +3,9 @@
 Sent with `schedcli call TASK --from-file jobs.jsonl -q` as a user sends them (900,000 of one task,
 100,000 of another), into a vhost and a SQLite store of their own. Then, with every job waiting:
 
-- the send rate; RabbitMQ's memory per waiting job (the node's RSS from `rabbitmqctl status`, and
-  the vhost's queue processes' from `list_queues memory`, before and after), how many message
+- the send rate; RabbitMQ's memory per waiting job (the vhost's queue processes' from `list_queues
+  memory`, before and after; the node's RSS from `rabbitmqctl status` beside it, which memory freed
+  or taken by earlier work moves by more than a million jobs do), how many message
   bodies the queues hold in RAM (`messages_ram`), and what the delay levels are (quorum queues:
   on RabbitMQ 3.10 and later they keep bodies on disk only, so a classic-queue alternative, which
   Celery's `broker_native_delayed_delivery_queue_type` allows, would not hold less); the store's
@@ -99,7 +100,7 @@ def measure(bench: Bench, count: int) -> dict:
         wait_until(lambda: delayed_count(broker_url) == count + 1, 300, f"all {count:,} jobs in the delay queues")
         time.sleep(5)
         after = rabbitmq_memory(broker_url)
-        figures["rabbitmq_bytes_per_job"] = (after["node"] - before["node"]) / count
+        figures["rabbitmq_node_rss_bytes_per_job"] = (after["node"] - before["node"]) / count
         figures["rabbitmq_queue_bytes_per_job"] = (after["queues"] - before["queues"]) / count
         figures["rabbitmq_messages_in_ram"] = after["messages_ram"]
         figures["delay_level_type"] = sorted({kind for name, kind in queue_types(broker_url).items()
@@ -133,10 +134,11 @@ def rows(figures: dict) -> list[Row]:
     kind = "/".join(figures["delay_level_type"])
     return [
         Row(f"12 send {count:,} jobs due over 24 h (bulk)", figures["send_per_second"], None, "jobs/s"),
-        Row("12 RabbitMQ memory per waiting job", figures["rabbitmq_bytes_per_job"], None, "bytes",
-            note=f"growth of the node's RSS over {count:,} jobs in {kind} delay levels (other work on the node "
-                 f"moves it too); of the vhost's queue processes: {figures['rabbitmq_queue_bytes_per_job']:,.0f} "
-                 f"bytes per job; message bodies held in RAM: {figures['rabbitmq_messages_in_ram']:,}"),
+        Row("12 RabbitMQ memory per waiting job", figures["rabbitmq_queue_bytes_per_job"], None, "bytes",
+            note=f"growth of the vhost's queue processes (`list_queues memory`) over {count:,} jobs in {kind} "
+                 f"delay levels; message bodies held in RAM: {figures['rabbitmq_messages_in_ram']:,}; the node's "
+                 f"RSS moved {figures['rabbitmq_node_rss_bytes_per_job']:,.0f} bytes a job (memory other work frees or "
+                 f"takes moves it too)"),
         Row("12 store size per job (SQLite)", figures["store_bytes_per_job"], None, "bytes"),
         Row(f"12 schedcli status ID ({count:,} jobs)", figures["status_ms"], figures["help_ms"], "ms", latency,
             "schedcli --help"),

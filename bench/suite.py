@@ -101,7 +101,8 @@ def format_table(rows: list[Row]) -> str:
     text = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(line))
             for line in lines]
     text.insert(1, "  ".join("-" * width for width in widths))
-    notes = [f"{row.figure}: baseline {row.baseline_name}" + (f"; {row.note}" if row.note else "")
+    notes = [f"{row.figure}: " + "; ".join(filter(None, [f"baseline {row.baseline_name}" if row.baseline_name else "",
+                                                         row.note]))
              for row in rows if row.baseline_name or row.note]
     return "\n".join(text + [""] + notes)
 

@@ -53,3 +53,13 @@ def test_target_is_met_only_within_its_limit(monkeypatch):
     assert slow.met is False
     assert Row("x", 12_000.0, 1_000.0, "jobs/s", Target(10_000, at_least=True)).met is True
     assert Row("x", 3.0, None, "MB", None).met is None
+
+
+def test_a_note_without_a_baseline_is_printed_alone(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCH_RUN.parent.parent))
+    from bench.harness import Row
+    from bench.suite import format_table
+
+    notes = format_table([Row("12 memory", 96.0, None, "bytes", note="of the queues"),
+                          Row("1 help", 40.0, 200.0, "ms", None, "celery --help", note="cold")]).splitlines()
+    assert notes[-2:] == ["12 memory: of the queues", "1 help: baseline celery --help; cold"]
