@@ -1,5 +1,6 @@
 """Broker failover on a real three-node RabbitMQ cluster started on this machine for the test: the node
-leading the queues is SIGKILLed while sends go on; every confirmed job runs once and on time.
+leading the queues is SIGKILLed while sends go on; every confirmed job runs once and on time; doctor shows the
+node down, then warns of queues with fewer than three members once the dead node is taken out of them.
 
 The nodes are the test's own (node names, AMQP and distribution ports, data folders of their own), so the
 shared RabbitMQ on 5672 is never touched; they are killed by the pids in their pid files and their folders
@@ -214,6 +215,16 @@ def test_killing_the_queues_leader_while_sending_loses_no_confirmed_job_and_runs
         assert f"{NODES} node(s)" in cluster["detail"] and f"{leader.name} (NOT running)" in cluster["detail"]
         assert f"leader {leader.name}" not in cluster["detail"]
         assert all(queue["leader"] != leader.name for queue in queue_leaders(survivor).values())
+
+        # The dead node taken out of every quorum queue: two members left, which doctor warns about.
+        shrink = subprocess.run(["rabbitmq-queues", "-q", "-n", survivor.name, "shrink", leader.name],
+                                capture_output=True, text=True, timeout=120)
+        assert shrink.returncode == 0, shrink.stdout + shrink.stderr
+        result = run_schedcli("doctor", "--json", "--timeout", "1", env={**env, "RABBITMQ_NODENAME": survivor.name})
+        cluster = next(check for check in json.loads(result.stdout)["checks"] if check["check"] == "cluster")
+        assert cluster["level"] == "warning", cluster
+        assert "schedcli, celery_delayed_0..27 with fewer than 3 members" in cluster["detail"], cluster
+        assert "rabbitmq-queues grow" in cluster["fix"]
     finally:
         for worker in workers:
             worker.kill()
