@@ -7,8 +7,8 @@ Sent with `schedcli call TASK --from-file jobs.jsonl -q` as a user sends them (9
   memory`, before and after; the node's RSS from `rabbitmqctl status` beside it, which memory freed
   or taken by earlier work moves by more than a million jobs do), how many message
   bodies the queues hold in RAM (`messages_ram`), and what the delay levels are (quorum queues:
-  on RabbitMQ 3.10 and later they keep bodies on disk only, so a classic-queue alternative, which
-  Celery's `broker_native_delayed_delivery_queue_type` allows, would not hold less); the store's
+  on RabbitMQ 3.10 and later they keep bodies on disk only, so the classic-queue alternative that
+  Celery's `broker_native_delayed_delivery_queue_type` allows is not needed to keep them out); the store's
   bytes per job;
 - `schedcli status ID` and `schedcli list --scheduled` at 1,000,000 rows (target < 150 ms each),
   against `schedcli --help` (the start-up every command pays);
