@@ -88,6 +88,11 @@ def _number(value: float | None, unit: str = "") -> str:
     return f"{text} {unit}".rstrip()
 
 
+def _notes(row: Row, baseline_label: str) -> str:
+    """What the row's baseline is, then its note, either left out when empty."""
+    return "; ".join(filter(None, [baseline_label + row.baseline_name if row.baseline_name else "", row.note]))
+
+
 def format_table(rows: list[Row]) -> str:
     """The table, then what each baseline is and any notes."""
     header = ("figure", "schedcli", "baseline", "ratio", "target", "met")
@@ -101,9 +106,7 @@ def format_table(rows: list[Row]) -> str:
     text = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(line))
             for line in lines]
     text.insert(1, "  ".join("-" * width for width in widths))
-    notes = [f"{row.figure}: " + "; ".join(filter(None, [f"baseline {row.baseline_name}" if row.baseline_name else "",
-                                                         row.note]))
-             for row in rows if row.baseline_name or row.note]
+    notes = [f"{row.figure}: {_notes(row, 'baseline ')}" for row in rows if row.baseline_name or row.note]
     return "\n".join(text + [""] + notes)
 
 
@@ -145,9 +148,8 @@ def figures_markdown(rows: list[Row], *, when: datetime, seconds: float, host: d
     for row in rows:
         met = "-" if row.met is None else "yes" if row.met else "**NO**"
         ratio = "-" if row.ratio is None else f"{row.ratio:.2f}x"
-        notes = "; ".join(filter(None, [f"baseline: {row.baseline_name}" if row.baseline_name else "", row.note]))
         cells = [row.figure, _number(row.schedcli, row.unit), _number(row.baseline, row.unit), ratio,
-                 row.target.describe(row.unit) if row.target else "-", met, notes]
+                 row.target.describe(row.unit) if row.target else "-", met, _notes(row, "baseline: ")]
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     for name, reasons in (errors or {}).items():
         outcome = "FAILED" if len(reasons) == 2 else "measured on a second try"

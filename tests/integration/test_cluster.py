@@ -137,6 +137,12 @@ def queue_leaders(node: Node) -> dict[str, dict]:
             if queue["name"] == "schedcli" or queue["name"].startswith("celery_delayed_")}
 
 
+def doctor_cluster_check(env: dict, node: Node) -> dict:
+    """`schedcli doctor --json`'s cluster check, read through `node` (the one rabbitmqctl asks)."""
+    result = run_schedcli("doctor", "--json", "--timeout", "1", env={**env, "RABBITMQ_NODENAME": node.name})
+    return next(check for check in json.loads(result.stdout)["checks"] if check["check"] == "cluster")
+
+
 def send(jobs_file: Path, env: dict) -> tuple[list[str], list[str], int, str]:
     """One `schedcli call --from-file -q`: the ids it reported sent, its problem lines, its exit code, stderr."""
     result = run_schedcli("call", ECHO, "--from-file", jobs_file, "-q", env=env, timeout=120)
@@ -209,8 +215,7 @@ def test_killing_the_queues_leader_while_sending_loses_no_confirmed_job_and_runs
         assert sorted(ran) == sorted(confirmed)  # each confirmed job once; nothing that was not confirmed
 
         # doctor sees the cluster: the killed node down, every queue led by a node still running.
-        result = run_schedcli("doctor", "--json", "--timeout", "1", env={**env, "RABBITMQ_NODENAME": survivor.name})
-        cluster = next(check for check in json.loads(result.stdout)["checks"] if check["check"] == "cluster")
+        cluster = doctor_cluster_check(env, survivor)
         assert cluster["level"] == "warning" and f"{leader.name} not running" in cluster["detail"], cluster
         assert f"{NODES} node(s)" in cluster["detail"] and f"{leader.name} (NOT running)" in cluster["detail"]
         assert f"leader {leader.name}" not in cluster["detail"]
@@ -220,8 +225,7 @@ def test_killing_the_queues_leader_while_sending_loses_no_confirmed_job_and_runs
         shrink = subprocess.run(["rabbitmq-queues", "-q", "-n", survivor.name, "shrink", leader.name],
                                 capture_output=True, text=True, timeout=120)
         assert shrink.returncode == 0, shrink.stdout + shrink.stderr
-        result = run_schedcli("doctor", "--json", "--timeout", "1", env={**env, "RABBITMQ_NODENAME": survivor.name})
-        cluster = next(check for check in json.loads(result.stdout)["checks"] if check["check"] == "cluster")
+        cluster = doctor_cluster_check(env, survivor)
         assert cluster["level"] == "warning", cluster
         assert "schedcli, celery_delayed_0..27 with fewer than 3 members" in cluster["detail"], cluster
         assert "rabbitmq-queues grow" in cluster["fix"]
